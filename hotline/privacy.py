@@ -1,0 +1,31 @@
+"""Masking of personal data (phone numbers, names) for lists and logs."""
+from __future__ import annotations
+
+import re
+
+# Mainland mobiles (1xx xxxx xxxx), landlines with area code, or any run of 7+ digits.
+PHONE_PATTERN = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1\d{2}[- ]?\d{4}[- ]?\d{4}|0\d{2,3}-?\d{7,8}|\d{7,})(?!\d)")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812345678`` → ``138****5678``; short numbers keep only their last two digits."""
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= 11:
+        return f"{digits[-11:-8]}****{digits[-4:]}"
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"[: len(digits)] if len(digits) < 7 else f"{digits[:2]}***{digits[-2:]}"
+    return "*" * max(len(digits) - 2, 1) + digits[-2:] if digits else "****"
+
+
+def mask_name(name: str | None) -> str | None:
+    """``张三丰`` → ``张**``; ``Li Lei`` → ``L*****``: keep the first character only."""
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1) if len(name) > 1 else "*"
+
+
+def scrub_phones(text: str) -> str:
+    """Replace every phone-like number in free text by its masked form."""
+    return PHONE_PATTERN.sub(lambda match: mask_phone(match.group(0)) or "", text)
