@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
-# Mainland mobiles (1xx xxxx xxxx), landlines with area code, or any run of 7+ digits.
-PHONE_PATTERN = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1\d{2}[- ]?\d{4}[- ]?\d{4}|0\d{2,3}-?\d{7,8}|\d{7,})(?!\d)")
+# Mobiles (1[3-9]x xxxx xxxx), landlines with area code, local numbers; not 12-digit ticket numbers.
+PHONE_PATTERN = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8}|[3-9]\d{6,7})(?!\d)"
+)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -14,9 +16,7 @@ def mask_phone(phone: str | None) -> str | None:
     digits = re.sub(r"\D", "", phone)
     if len(digits) >= 11:
         return f"{digits[-11:-8]}****{digits[-4:]}"
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-4:]}"[: len(digits)] if len(digits) < 7 else f"{digits[:2]}***{digits[-2:]}"
-    return "*" * max(len(digits) - 2, 1) + digits[-2:] if digits else "****"
+    return "*" * max(len(digits) - 2, 4) + digits[-2:]
 
 
 def mask_name(name: str | None) -> str | None:

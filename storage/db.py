@@ -67,11 +67,16 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries; rolled back at the end."""
+        """A session for queries; rolled back at the end.
+
+        Loaded objects are detached first, so they stay readable after the block
+        (a rollback would expire them).
+        """
         with self._sessions() as session:
             try:
                 yield session
             finally:
+                session.expunge_all()
                 session.rollback()
 
     @contextmanager

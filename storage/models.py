@@ -212,6 +212,7 @@ class Recording(Base):
     spool_path: Mapped[str | None] = mapped_column(String(512))
     upload_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_upload_error: Mapped[str | None] = mapped_column(Text)
+    next_upload_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # claim/back-off
     uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
 

@@ -19,6 +19,8 @@ from hotline.config import Settings
 from storage.db import Database, normalise_url
 from storage.models import Base
 
+pytest_plugins = ["s3_server", "recording_fixtures"]  # SeaweedFS S3 server; recording test data
+
 SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_DATABASE_URL")
 

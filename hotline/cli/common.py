@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import typer
@@ -39,6 +41,21 @@ def database() -> Database:
     return db
 
 
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the service layer's user-facing errors (bad input, illegal transition, no permission,
+    not found) into ``CliError``: one line, non-zero exit, nothing half-stored."""
+    from hotline.access import PermissionDenied
+    from hotline.tickets import TicketNotFound
+    from hotline.users import UserExists, UserNotFound
+    from hotline.workflow import IllegalTransition, InvalidParams
+
+    try:
+        yield
+    except (InvalidParams, IllegalTransition, PermissionDenied, TicketNotFound, UserExists, UserNotFound) as exc:
+        raise CliError(str(exc)) from exc
+
+
 def run(app: typer.Typer) -> None:
     """Run the app, turning ``CliError`` into a message and a non-zero exit."""
     try:
@@ -51,10 +68,7 @@ def run(app: typer.Typer) -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code and message
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors (typer's bundled click) carry code and message
+        show = getattr(exc, "show", None)
+        show() if show else typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)

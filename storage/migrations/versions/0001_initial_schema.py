@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 07:37:55.539534
+Create Date: 2026-11-30 07:45:01.881115
 """
 from alembic import op
 import sqlalchemy as sa
@@ -172,6 +172,7 @@ def upgrade() -> None:
     sa.Column('spool_path', sa.String(length=512), nullable=True),
     sa.Column('upload_attempts', sa.Integer(), nullable=False),
     sa.Column('last_upload_error', sa.Text(), nullable=True),
+    sa.Column('next_upload_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),

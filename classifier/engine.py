@@ -1,0 +1,198 @@
+"""Scoring matched keywords into a route.
+
+Rules, in order of importance:
+1. A level-1 word (fire, gas leak, injury, someone trapped, threatening to jump,
+   weapon…) routes to emergency on its own, whatever else the text says, unless
+   the words around it make it negated (没有人受伤), past (上次着火) or over
+   (人出来了没事): then it is ignored; or hypothetical (万一着火): then it
+   counts for the safety-hazard category instead.
+2. Otherwise the category with the highest keyword score wins; a category may
+   outrank another when it has enough evidence (misconduct over staff attitude);
+   ties follow the taxonomy's order.
+3. Urgency is the category's default, lowered to the hazard level when a hazard
+   word (exposed wires, risk of collapse…) is present.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from classifier.index import PINYIN, TAXONOMY, Hit, KeywordIndex
+from classifier.routing import Keyword, Routing
+from classifier.taxonomy import Taxonomy
+from classifier.text import CLAUSE_BREAKS, normalise
+
+ACTUAL, NEGATED, PAST, RESOLVED, HYPOTHETICAL = "actual", "negated", "past", "resolved", "hypothetical"
+RESOLVED_REACH = 24  # characters after a level-1 word searched for "it is over"
+
+
+class EmptyTextError(ValueError):
+    """There is nothing to classify."""
+
+
+@dataclass
+class _Evidence:
+    scores: dict[str, float]
+    negative: dict[str, float]
+    hazard: float
+    used: dict[str, list[tuple[Hit, float, str]]]  # category (or "hazard") → hit, weight, source
+
+
+class Classifier:
+    def __init__(self, taxonomy: Taxonomy, index: KeywordIndex) -> None:
+        self.taxonomy = taxonomy
+        self.index = index
+        rule = taxonomy.emergency
+        self._negated = re.compile(rule.negated) if rule.negated else None
+        self._past = re.compile(rule.past) if rule.past else None
+        self._hypothetical = re.compile(rule.hypothetical) if rule.hypothetical else None
+        self._after = re.compile(rule.hypothetical_after) if rule.hypothetical_after else None
+        self._resolved = re.compile(rule.resolved) if rule.resolved else None
+        self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
+        self._order = {key: i for i, key in enumerate(taxonomy.categories)}
+
+    def classify(self, text: str) -> Routing:
+        if not isinstance(text, str) or not text.strip():
+            raise EmptyTextError("text is empty: nothing to classify")
+        normalised = normalise(text)
+        evidence = self._collect(normalised, self.index.scan(normalised))
+        return self._route(text, evidence)
+
+    def context(self, text: str, start: int, end: int) -> str:
+        """How a level-1 word at ``text[start:end]`` is meant: actual, negated, past, resolved
+        or hypothetical."""
+        window = self.taxonomy.emergency.window
+        left = start
+        while left > 0 and start - left < window and text[left - 1] not in CLAUSE_BREAKS:
+            left -= 1
+        before = text[left:start]
+        if self._negated and self._negated.search(before):
+            return NEGATED
+        if self._negated_after and self._negated_after.match(text, end):
+            return NEGATED
+        if self._past and self._past.search(before):
+            return PAST
+        if self._hypothetical and self._hypothetical.search(before):
+            return HYPOTHETICAL
+        right = end
+        while right < len(text) and right - end < window and text[right] not in CLAUSE_BREAKS:
+            right += 1
+        if self._after and self._after.search(text[end:right]):
+            return HYPOTHETICAL
+        if self._resolved and self._resolved.search(text, end, end + RESOLVED_REACH):
+            return RESOLVED
+        return ACTUAL
+
+    def _collect(self, text: str, hits: list[Hit]) -> _Evidence:
+        taxonomy, terms = self.taxonomy, self.index.terms
+        emergency = taxonomy.emergency
+        rule = taxonomy.homophones
+        evidence = _Evidence({}, {}, 0.0, {})
+        counted: set[tuple[int, str, str]] = set()
+        for hit in hits:
+            term = terms[hit.term]
+            factor = 1.0
+            if hit.via == PINYIN:  # two-syllable sound-alikes are the least certain
+                short = hit.end - hit.start == 2 and term.text not in rule.known_confusions
+                factor = rule.two_syllable_weight if short else rule.weight
+            for category, weight, source in term.entries:
+                if category == emergency.category:
+                    meaning = self.context(text, hit.start, hit.end)
+                    if meaning in (NEGATED, PAST, RESOLVED):
+                        continue
+                    if meaning == HYPOTHETICAL:  # a danger that may happen: evidence of a hazard
+                        category = emergency.hypothetical_to
+                if (hit.term, category, source) in counted:
+                    continue
+                counted.add((hit.term, category, source))
+                evidence.scores[category] = evidence.scores.get(category, 0.0) + weight * factor
+                evidence.used.setdefault(category, []).append((hit, weight * factor, source))
+            for category, weight in term.negative:
+                evidence.negative[category] = evidence.negative.get(category, 0.0) + weight
+            if term.hazard:
+                evidence.hazard += term.hazard * factor
+                evidence.used.setdefault("hazard", []).append((hit, term.hazard * factor, TAXONOMY))
+        return evidence
+
+    def _route(self, original: str, evidence: _Evidence) -> Routing:
+        taxonomy = self.taxonomy
+        emergency = taxonomy.emergency.category
+        scores = {
+            key: max(0.0, score - evidence.negative.get(key, 0.0))
+            for key, score in evidence.scores.items()
+        }
+        if scores.get(emergency, 0.0) >= taxonomy.emergency.threshold:
+            ranked = [emergency] + self._ranked(scores, exclude=emergency)
+        else:
+            ranked = self._ranked(scores, exclude=emergency)
+            ranked = self._apply_outranks(ranked, scores)
+        ranked = [key for key in ranked if scores[key] > 0]
+
+        if not ranked:
+            category = taxonomy.categories[taxonomy.fallback]
+            return self._routing(category, original, [], confidence=0.0, runner_up=None,
+                                 urgency=self._urgency(category.key, evidence.hazard),
+                                 confidential=category.confidential, needs_review=True)
+        top = ranked[0]
+        runner_up = ranked[1] if len(ranked) > 1 else None
+        best, second = scores[top], scores[runner_up] if runner_up else 0.0
+        confidence = round((best / (best + second)) * (1.0 - math.exp(-best / 3.0)), 3)
+        review = taxonomy.review
+        needs_review = confidence < review.min_confidence or second >= review.close_ratio * best
+        category = taxonomy.categories[top]
+        confidential = category.confidential or bool(
+            runner_up and taxonomy.categories[runner_up].confidential
+        )
+        used = list(evidence.used.get(top, []))
+        urgency = self._urgency(top, evidence.hazard)
+        if urgency < category.urgency:
+            used += evidence.used.get("hazard", [])
+        return self._routing(category, original, used, confidence=confidence, runner_up=runner_up,
+                             urgency=urgency, confidential=confidential, needs_review=needs_review)
+
+    def _ranked(self, scores: dict[str, float], exclude: str) -> list[str]:
+        keys = [k for k in scores if k != exclude]
+        return sorted(keys, key=lambda k: (-scores[k], self._order[k]))
+
+    def _apply_outranks(self, ranked: list[str], scores: dict[str, float]) -> list[str]:
+        if not ranked:
+            return ranked
+        top = ranked[0]
+        for key in ranked[1:]:
+            needed = self.taxonomy.categories[key].outranks.get(top)
+            if needed is not None and scores[key] >= needed:
+                return [key] + [k for k in ranked if k != key]
+        return ranked
+
+    def _urgency(self, category: str, hazard: float) -> int:
+        urgency = self.taxonomy.categories[category].urgency
+        if hazard > 0:
+            urgency = min(urgency, self.taxonomy.hazard_urgency)
+        return urgency
+
+    def _routing(self, category, original: str, used, **fields) -> Routing:  # type: ignore[no-untyped-def]
+        terms = self.index.terms
+        keywords = sorted(
+            (
+                Keyword(
+                    term=terms[hit.term].text,
+                    matched=original[hit.start : hit.end],
+                    start=hit.start,
+                    end=hit.end,
+                    weight=round(weight, 3),
+                    via=hit.via,
+                    source=source,
+                )
+                for hit, weight, source in used
+            ),
+            key=lambda k: (k.start, k.end),
+        )
+        return Routing(
+            category=category.key,
+            category_name=category.name,
+            department=category.department,
+            department_name=self.taxonomy.departments[category.department],
+            keywords=keywords,
+            **fields,
+        )

@@ -1,0 +1,248 @@
+"""The taxonomy: categories, departments, keywords and urgency rules as configuration.
+
+The default ships as ``classifier/taxonomy.yaml``; a deployment points
+``taxonomy_path`` at its own file of the same shape. Everything is validated on
+load so that a typo fails with the file and the field named, not at routing time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifier.text import normalise
+
+DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy (or learned) file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    name: str
+    department: str
+    urgency: int
+    confidential: bool
+    keywords: dict[str, float]
+    negative: dict[str, float] = field(default_factory=dict)
+    patterns: tuple[tuple[str, float], ...] = ()
+    outranks: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmergencyRule:
+    """Level-1 words: they decide the route on their own unless negated or hypothetical."""
+
+    category: str
+    threshold: float
+    hypothetical_to: str
+    negated: str
+    hypothetical: str
+    past: str
+    hypothetical_after: str
+    resolved: str
+    negated_after: str
+    window: int
+
+
+@dataclass(frozen=True)
+class HomophoneRule:
+    min_syllables: int
+    free_from_syllables: int
+    weight: float
+    two_syllable_weight: float
+    whitelist: frozenset[str]
+    known_confusions: frozenset[str]
+    common_chars: frozenset[str]
+    never: frozenset[str]
+    fuzzy: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    min_confidence: float
+    close_ratio: float
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    departments: dict[str, str]
+    categories: dict[str, Category]
+    fallback: str
+    emergency: EmergencyRule
+    hazard: dict[str, float]
+    hazard_urgency: int
+    homophones: HomophoneRule
+    neutral: frozenset[str]
+    review: ReviewRule
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # only when compiling: a warm start reads the compiled cache instead
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except FileNotFoundError as exc:
+        raise TaxonomyError(f"{path}: file not found") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    path = Path(path) if path else DEFAULT_TAXONOMY
+    try:
+        return _parse(read_yaml(path))
+    except TaxonomyError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise TaxonomyError(f"{path}: {exc}") from exc
+
+
+def weighted_terms(value: Any, where: str) -> dict[str, float]:
+    """``{weight: [term, ...]}`` or ``{term: weight}`` → normalised term → weight."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TaxonomyError(f"{where}: expected a mapping of weight → list of terms")
+    terms: dict[str, float] = {}
+    for key, items in value.items():
+        if isinstance(items, list):
+            weight, words = key, items
+        else:
+            weight, words = items, [key]
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise TaxonomyError(f"{where}: weight {weight!r} is not a number")
+        for word in words:
+            term = normalise(str(word)).strip()
+            if not term:
+                raise TaxonomyError(f"{where}: empty term")
+            terms[term] = max(terms.get(term, 0.0), float(weight))
+    return terms
+
+
+def _parse(data: dict[str, Any]) -> Taxonomy:
+    departments = {str(k): str(v) for k, v in _mapping(data, "departments").items()}
+    categories: dict[str, Category] = {}
+    for key, spec in _mapping(data, "categories").items():
+        categories[str(key)] = _category(str(key), spec, departments)
+    if not categories:
+        raise TaxonomyError("categories: at least one category is required")
+    for category in categories.values():
+        for other in category.outranks:
+            _known(categories, other, f"categories.{category.key}.outranks")
+
+    fallback = _known(categories, str(data.get("fallback", "other")), "fallback")
+    emergency = _emergency(_mapping(data, "emergency"), categories)
+    urgency = data.get("urgency") or {}
+    hazard_urgency = int(urgency.get("hazard_level", 2))
+    if not 1 <= hazard_urgency <= 4:
+        raise TaxonomyError("urgency.hazard_level: must be 1-4")
+    homophones = _mapping(data, "homophones")
+    review = data.get("review") or {}
+    return Taxonomy(
+        departments=departments,
+        categories=categories,
+        fallback=fallback,
+        emergency=emergency,
+        hazard=weighted_terms(urgency.get("hazard"), "urgency.hazard"),
+        hazard_urgency=hazard_urgency,
+        homophones=HomophoneRule(
+            min_syllables=int(homophones.get("min_syllables", 2)),
+            free_from_syllables=int(homophones.get("free_from_syllables", 4)),
+            weight=float(homophones.get("weight", 0.85)),
+            two_syllable_weight=float(homophones.get("two_syllable_weight", 0.55)),
+            whitelist=frozenset(normalise(w) for w in homophones.get("whitelist") or []),
+            known_confusions=frozenset(normalise(w) for w in homophones.get("known_confusions") or []),
+            common_chars=frozenset(normalise(str(homophones.get("common_chars") or ""))),
+            never=frozenset(normalise(w) for w in homophones.get("never") or []),
+            fuzzy=tuple(tuple(str(s) for s in group) for group in homophones.get("fuzzy") or []),
+        ),
+        neutral=frozenset(normalise(w) for w in data.get("neutral") or []),
+        review=ReviewRule(
+            min_confidence=float(review.get("min_confidence", 0.5)),
+            close_ratio=float(review.get("close_ratio", 0.8)),
+        ),
+    )
+
+
+def _category(key: str, spec: Any, departments: dict[str, str]) -> Category:
+    where = f"categories.{key}"
+    if not isinstance(spec, dict):
+        raise TaxonomyError(f"{where}: expected a mapping")
+    department = str(spec.get("department", ""))
+    if department not in departments:
+        raise TaxonomyError(f"{where}.department: unknown department {department!r}")
+    urgency = spec.get("urgency", 3)
+    if not isinstance(urgency, int) or not 1 <= urgency <= 4:
+        raise TaxonomyError(f"{where}.urgency: must be an integer 1-4")
+    patterns = weighted_raw(spec.get("patterns"), f"{where}.patterns")
+    for pattern, _ in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise TaxonomyError(f"{where}.patterns: bad regular expression {pattern!r}: {exc}") from exc
+    return Category(
+        key=key,
+        name=str(spec.get("name") or key),
+        department=department,
+        urgency=urgency,
+        confidential=bool(spec.get("confidential", False)),
+        keywords=weighted_terms(spec.get("keywords"), f"{where}.keywords"),
+        negative=weighted_terms(spec.get("negative"), f"{where}.negative"),
+        patterns=patterns,
+        outranks={str(k): float(v) for k, v in (spec.get("outranks") or {}).items()},
+    )
+
+
+def weighted_raw(value: Any, where: str) -> tuple[tuple[str, float], ...]:
+    """Like ``weighted_terms`` but keeps the strings verbatim (regular expressions)."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise TaxonomyError(f"{where}: expected a mapping of weight → list")
+    return tuple((str(p), float(w)) for w, items in value.items() for p in items)
+
+
+def _emergency(spec: dict[str, Any], categories: dict[str, Category]) -> EmergencyRule:
+    context = spec.get("context") or {}
+    rule = EmergencyRule(
+        category=_known(categories, str(spec.get("category", "emergency")), "emergency.category"),
+        threshold=float(spec.get("threshold", 3)),
+        hypothetical_to=_known(
+            categories, str(spec.get("hypothetical_to", "safety")), "emergency.hypothetical_to"
+        ),
+        negated=str(context.get("negated", "")),
+        hypothetical=str(context.get("hypothetical", "")),
+        past=str(context.get("past", "")),
+        hypothetical_after=str(context.get("hypothetical_after", "")),
+        resolved=str(context.get("resolved", "")),
+        negated_after=str(context.get("negated_after", "")),
+        window=int(context.get("window", 8)),
+    )
+    for name in ("negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after"):
+        try:
+            re.compile(getattr(rule, name))
+        except re.error as exc:
+            raise TaxonomyError(f"emergency.context.{name}: bad regular expression: {exc}") from exc
+    return rule
+
+
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise TaxonomyError(f"{key}: expected a mapping")
+    return value
+
+
+def _known(categories: dict[str, Category], key: str, where: str) -> str:
+    if key not in categories:
+        raise TaxonomyError(f"{where}: unknown category {key!r}")
+    return key

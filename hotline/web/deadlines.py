@@ -1,0 +1,27 @@
+"""Deadlines: what is overdue or due within the reminder window, by department."""
+from __future__ import annotations
+
+from fastapi import Depends, Request, Response
+
+from hotline import deadlines, tickets
+from hotline.api.deps import get_db, get_settings, require_permission
+from hotline.config import Settings
+from hotline.web.render import page
+from hotline.web.route import page_router
+from storage.db import Database
+from storage.models import User
+
+router = page_router()
+
+
+@router.get("/console/deadlines")
+def deadline_board(
+    request: Request,
+    user: User = Depends(require_permission("view_deadlines")),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    today = deadlines.china_today()
+    with db.read() as session:
+        board = tickets.deadline_board(session, settings, user, today)
+    return page(request, "deadlines.html", user, board=board, remind_days=settings.deadline.remind_before_days)

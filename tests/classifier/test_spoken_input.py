@@ -1,0 +1,82 @@
+"""What callers actually produce: fillers, no punctuation, Traditional characters, homophones."""
+import pytest
+
+from classifier import Classifier, EmptyTextError
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("樓道裡的垃圾桶滿了好幾天沒人清運 臭得不行", "sanitation"),
+        ("社區衛生服務中心的醫生看病很敷衍", "health"),
+        ("我們小區停電了 冰箱裡的東西都壞了", "power"),
+    ],
+)
+def test_traditional_characters(clf: Classifier, text: str, category: str) -> None:
+    assert clf.classify(text).category == category
+
+
+def test_fillers_and_no_punctuation(clf: Classifier) -> None:
+    routing = clf.classify("喂 那个 就是 嗯 我们楼上那个 就是天天半夜跺脚 那个吵得我根本睡不着啊")
+    assert (routing.category, routing.urgency) == ("noise", 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "misheard", "keyword", "category"),
+    [
+        ("我们小区的电梯坏了无业也不管", "无业", "物业", "property"),
+        ("想请居为会来调解一下邻居纠纷", "居为会", "居委会", "neighbor"),
+        ("小区的路等坏了晚上黑漆漆的", "路等", "路灯", "facility"),
+        ("我们这一片又停点了", "停点", "停电", "power"),
+        ("社区医院的一生看病很敷衍", "一生", "医生", "health"),
+        ("快来人 楼下找火了", "找火", "着火", "emergency"),
+        ("楼道里一股很浓的没气味", "没气味", "煤气味", "emergency"),
+        ("小齐门口的垃圾站臭死了", "小齐", None, "sanitation"),
+    ],
+)
+def test_speech_recognition_homophones(
+    clf: Classifier, text: str, misheard: str, keyword: str | None, category: str
+) -> None:
+    routing = clf.classify(text)
+    assert routing.category == category
+    if keyword:  # found by sound: 路等 as 路灯 (or as part of a longer keyword, 灯坏了)
+        start = text.index(misheard)
+        heard = [k for k in routing.keywords if k.via == "pinyin" and k.start < start + len(misheard) and start < k.end]
+        assert heard, routing.keywords
+        assert all(text[k.start : k.end] == k.matched for k in heard)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们的一生都在这个小区度过",  # 一生 is a lifetime here, but shares no telling sound with a keyword context
+        "大伙儿都觉得这个活动办得好",  # 大伙 must not become 大火
+        "楼下大人小孩都喜欢这个公园",  # 大人 must not become 打人
+        "我们大家都很满意",  # 大家 must not become 打架
+    ],
+)
+def test_plain_words_do_not_turn_into_emergencies(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != 1
+
+
+def test_short_homophone_needs_a_shared_character(clf: Classifier) -> None:
+    """的保 (de-bao) is not 低保 (di-bao): 的 is read "de" and shares nothing telling."""
+    routing = clf.classify("我想表扬我们小区的保安")
+    assert all(k.term != "低保" for k in routing.keywords)
+    assert routing.category == "other"
+
+
+def test_keywords_point_into_the_original_text(clf: Classifier) -> None:
+    text = "喂，樓道裡著火了！"
+    routing = clf.classify(text)
+    assert routing.category == "emergency"
+    assert any(text[k.start : k.end] == k.matched == "著火" for k in routing.keywords)
+    assert routing.to_dict()["keywords"][0].keys() == {
+        "term", "matched", "start", "end", "weight", "via", "source",
+    }
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_a_clear_error(clf: Classifier, text: str) -> None:
+    with pytest.raises(EmptyTextError, match="empty"):
+        clf.classify(text)
