@@ -1,23 +1,28 @@
 """Measure recording storage throughput: our code against plain boto3, same SeaweedFS, same run.
 
-Upload: ``recording.uploader.upload_pending`` (claim in the database, PUT with
-SHA-256 + COMPLIANCE lock + retain-until, HEAD check, database update, spool
-copy removed) against ``put_object`` of the same files. Fetch: the full
-supervisor path ``storage.access.open_recording`` (grant check, audit entry
-committed, GET, SHA-256 verified, bytes streamed) against ``get_object().read()``
-of the same objects; with ``--api`` also through the HTTP API (uvicorn) with a
-bearer token. Rounds alternate which side goes first; figures are medians.
+Upload: ``recording.uploader.upload_pending`` for one just-recorded call at a
+time (claim in the database, PUT with SHA-256 + COMPLIANCE lock + retain-until,
+HEAD check, database update, spool copy removed) against ``put_object`` of the
+same file. Fetch: the full supervisor path ``storage.access.open_recording``
+(grant check, audit entry committed, GET, SHA-256 verified, bytes handed out)
+against ``get_object().read()``; with ``--api`` also through the HTTP API
+(uvicorn, bearer token, fetched with urllib3 like boto3). Each object is done
+both ways back to back, the order alternating, so load on a shared machine hits
+both alike. Printed: median MB/s over rounds, their ratio, and the CPU time this
+process spent per MB on each side (less sensitive to other load on the machine).
 
     .venv/bin/python bench/storage.py
     .venv/bin/python bench/storage.py --count 40 --size-mb 4 --rounds 5 --api
     .venv/bin/python bench/storage.py --database-url postgresql://postgres@127.0.0.1:5432/test
 """
+
 from __future__ import annotations
 
 import argparse
 import hashlib
 import os
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -25,14 +30,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the SeaweedFS launcher the S3 tests use
 
-from s3_server import APP_KEY, start_seaweed  # noqa: E402
+import urllib3  # noqa: E402
+from s3_server import APP_KEY, SeaweedS3, start_seaweed  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from recording.uploader import upload_pending  # noqa: E402
@@ -44,13 +52,46 @@ from storage.models import Ticket, User  # noqa: E402
 PURPOSE = "核对通话内容"
 
 
-def _timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+@dataclass
+class Side:
+    """Wall and CPU seconds of one side, per round."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def start_round(self) -> None:
+        self.wall.append(0.0)
+        self.cpu.append(0.0)
+
+    def run(self, action: Callable[[], object]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        action()
+        self.wall[-1] += time.perf_counter() - wall
+        self.cpu[-1] += time.process_time() - cpu
 
 
-def _database(url: str | None, folder: Path) -> tuple[Database, Callable[[], None]]:
+def back_to_back(ours: Side, mine: Callable[[], object], plain: Side, theirs: Callable[[], object], index: int) -> None:
+    """One object both ways; who goes first alternates with ``index``."""
+    order = [(ours, mine), (plain, theirs)]
+    for side, action in order if index % 2 == 0 else reversed(order):
+        side.run(action)
+
+
+def report(label: str, ours: Side, plain: Side, megabytes: float) -> None:
+    def rate(side: Side) -> float:
+        return statistics.median(megabytes / seconds for seconds in side.wall)
+
+    def cpu(side: Side) -> float:
+        return statistics.median(seconds * 1000 / megabytes for seconds in side.cpu)
+
+    ratio = statistics.median(p / o for o, p in zip(ours.wall, plain.wall, strict=True))
+    print(
+        f"  {label:<38} ours {rate(ours):6.1f} MB/s  boto3 {rate(plain):6.1f} MB/s  ratio {ratio:.2f} (goal ≥ 0.80)"
+        f"  | CPU ms/MB ours {cpu(ours):5.2f} boto3 {cpu(plain):5.2f}"
+    )
+
+
+def open_database(url: str | None, folder: Path) -> tuple[Database, Callable[[], None]]:
     """SQLite in the temp folder, or a throw-away schema in the given PostgreSQL."""
     if not url:
         db = Database(f"sqlite:///{folder / 'bench.db'}")
@@ -72,6 +113,49 @@ def _database(url: str | None, folder: Path) -> tuple[Database, Callable[[], Non
     return db, drop
 
 
+class ApiClient:
+    """The API in a uvicorn thread; audio fetched with a supervisor's bearer token."""
+
+    def __init__(self, folder: Path, db: Database, server: SeaweedS3, bucket: str) -> None:
+        from hotline.api.app import build_server
+        from hotline.config import Settings
+        from hotline.security import issue_token
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        settings = Settings(
+            home=folder / "home",
+            database_url=db.engine.url.render_as_string(hide_password=False),
+            secret_key="bench",
+            storage_backend="s3",
+            s3_endpoint_url=server.endpoint,
+            s3_bucket=bucket,
+            s3_access_key=APP_KEY[0],
+            s3_secret_key=APP_KEY[1],
+            log_level="WARNING",
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        self.headers = {"Authorization": f"Bearer {issue_token(settings, 'bench-sup')}"}
+        self.http = urllib3.PoolManager()  # the HTTP client boto3 uses, so the two clients compare fairly
+        self.server = build_server(settings, host="127.0.0.1", port=port)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+
+    def audio(self, recording_id: int) -> bytes:
+        url = f"{self.base}/recordings/{recording_id}/audio"
+        response = self.http.request("GET", url, fields={"purpose": PURPOSE}, headers=self.headers)
+        assert response.status == 200, response.data[:200]
+        return response.data
+
+    def stop(self) -> None:
+        self.http.clear()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20, help="recordings per round")
@@ -86,7 +170,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
         folder = Path(tmp)
         server = start_seaweed(folder / "s3")
-        db, close_db = _database(args.database_url, folder)
+        db, close_db = open_database(args.database_url, folder)
         try:
             bucket = server.make_bucket()
             store = server.store(bucket)
@@ -104,11 +188,11 @@ def main() -> None:
                 path = folder / f"source-{index}.wav"
                 path.write_bytes(data)
                 sources.append((path, hashlib.sha256(data).hexdigest()))
-            spool = folder / "spool"
-            spool.mkdir()
+            (folder / "spool").mkdir()
 
-            def register(path: Path, digest: str) -> int:
-                copy = spool / f"{uuid.uuid4().hex}.wav"
+            def spooled(path: Path, digest: str) -> int:
+                """A just-recorded call, registered as the call sink does (not timed)."""
+                copy = folder / "spool" / f"{uuid.uuid4().hex}.wav"
                 shutil.copyfile(path, copy)
                 with db.write() as session:
                     return recordings.add_recording(
@@ -117,128 +201,60 @@ def main() -> None:
                         retention_years=2,
                     ).id  # fmt: skip
 
-            # Upload, one recording at a time as calls end: ours, then plain boto3, order alternating.
-            up_ours, up_plain, stored_ids, plain_keys = [], [], [], []
-            for round_index in range(args.rounds):
-                ours_seconds = plain_seconds = 0.0
-                for index, (path, digest) in enumerate(sources):
-                    stored_ids.append(register(path, digest))
-                    key = f"plain/{round_index}/{index}.wav"
-                    plain_keys.append(key)
+            def put_plain(path: Path, key: str) -> None:
+                with open(path, "rb") as body:
+                    plain.put_object(Bucket=bucket, Key=key, Body=body)
 
-                    def plain_put(path: Path = path, key: str = key) -> None:
-                        with open(path, "rb") as body:
-                            plain.put_object(Bucket=bucket, Key=key, Body=body)
-
-                    ours, theirs = _pair(lambda: upload_pending(db, store), plain_put, index)
-                    ours_seconds, plain_seconds = ours_seconds + ours, plain_seconds + theirs
-                up_ours.append(megabytes / ours_seconds)
-                up_plain.append(megabytes / plain_seconds)
-            with db.read() as session:
-                assert recordings.count(session, status=recordings.STORED) == len(stored_ids)
-
-            # Fetch: the supervisor path against get_object, object by object, order alternating.
             def fetch_ours(recording_id: int) -> None:
-                opened = open_recording(db, store, user=supervisor, recording_id=recording_id,
-                                        purpose=PURPOSE, client="127.0.0.1")  # fmt: skip
+                opened = open_recording(
+                    db, store, user=supervisor, recording_id=recording_id, purpose=PURPOSE, client="127.0.0.1"
+                )
                 assert sum(len(chunk) for chunk in opened.chunks) == size
 
             def fetch_plain(key: str) -> None:
                 assert len(plain.get_object(Bucket=bucket, Key=key)["Body"].read()) == size
 
-            get_ours, get_plain = _fetch_rounds(fetch_ours, fetch_plain, stored_ids, plain_keys, args, megabytes)
-            print(f"storage bench: {args.count} × {args.size_mb:g} MB per round, {args.rounds} rounds, "
-                  f"SeaweedFS {server.endpoint}, database {'PostgreSQL' if args.database_url else 'SQLite'}")  # fmt: skip
-            _report("upload (uploader vs put_object)", up_ours, up_plain)
-            _report("fetch  (open_recording vs get_object)", get_ours, get_plain)
+            # Upload: one call at a time, as calls end; each recording is uploaded both ways.
+            up_ours, up_plain, ids, keys = Side(), Side(), [], []
+            for round_index in range(args.rounds):
+                up_ours.start_round(), up_plain.start_round()
+                for index, (path, digest) in enumerate(sources):
+                    ids.append(spooled(path, digest))
+                    keys.append(f"plain/{round_index}/{index}.wav")
+                    ours_upload = partial(upload_pending, db, store)
+                    back_to_back(up_ours, ours_upload, up_plain, partial(put_plain, path, keys[-1]), index)
+            with db.read() as session:
+                assert recordings.count(session, status=recordings.SPOOLED) == 0
+
+            def fetch_rounds(ours: Callable[[int], object]) -> tuple[Side, Side]:
+                """Every stored object both ways, a different ``count`` of them each round."""
+                mine, theirs = Side(), Side()
+                ours(ids[0]), fetch_plain(keys[0])  # warm connections
+                for index, (recording_id, key) in enumerate(zip(ids, keys, strict=True)):
+                    if index % args.count == 0:
+                        mine.start_round(), theirs.start_round()
+                    back_to_back(mine, partial(ours, recording_id), theirs, partial(fetch_plain, key), index)
+                return mine, theirs
+
+            get_ours, get_plain = fetch_rounds(fetch_ours)
+            database_kind = "PostgreSQL" if args.database_url else "SQLite"
+            print(
+                f"storage bench: {args.count} × {args.size_mb:g} MB per round, {args.rounds} rounds, "
+                f"SeaweedFS (weed mini) on loopback, {database_kind}, load average {os.getloadavg()[0]:.1f} "
+                f"on {os.cpu_count()} CPUs"
+            )
+            report("upload: uploader vs put_object", up_ours, up_plain, megabytes)
+            report("fetch: open_recording vs get_object", get_ours, get_plain, megabytes)
             if args.api:
-                api = _api_fetcher(folder, db, server, bucket, size)
+                api = ApiClient(folder, db, server, bucket)
                 try:
-                    api_ours, api_plain = _fetch_rounds(api.fetch, fetch_plain, stored_ids, plain_keys, args, megabytes)
+                    api_ours, api_plain = fetch_rounds(api.audio)
                 finally:
                     api.stop()
-                _report("fetch  (HTTP API vs get_object)", api_ours, api_plain)
+                report("fetch: HTTP API vs get_object", api_ours, api_plain, megabytes)
         finally:
             close_db()
             server.stop()
-
-
-def _pair(ours: Callable[[], object], theirs: Callable[[], object], index: int) -> tuple[float, float]:
-    """Seconds of each; who goes first alternates, so load on the shared machine hits both alike."""
-    if index % 2:
-        theirs_seconds = _timed(theirs)
-        return _timed(ours), theirs_seconds
-    ours_seconds = _timed(ours)
-    return ours_seconds, _timed(theirs)
-
-
-def _fetch_rounds(
-    ours: Callable[[int], None], theirs: Callable[[str], None], ids: list[int], keys: list[str],
-    args: argparse.Namespace, megabytes: float,
-) -> tuple[list[float], list[float]]:
-    """Each round fetches ``count`` objects both ways (different objects each round, all stored above)."""
-    ours(ids[0]), theirs(keys[0])  # warm connections
-    mine, plain = [], []
-    for round_index in range(args.rounds):
-        ours_seconds = plain_seconds = 0.0
-        span = range(round_index * args.count, (round_index + 1) * args.count)
-        for index in span:
-            first, second = _pair(lambda: ours(ids[index]), lambda: theirs(keys[index]), index)
-            ours_seconds, plain_seconds = ours_seconds + first, plain_seconds + second
-        mine.append(megabytes / ours_seconds)
-        plain.append(megabytes / plain_seconds)
-    return mine, plain
-
-
-def _report(label: str, ours: list[float], plain: list[float]) -> None:
-    ratio = statistics.median(o / p for o, p in zip(ours, plain))
-    print(f"  {label:<40} ours {statistics.median(ours):7.1f} MB/s   boto3 {statistics.median(plain):7.1f} MB/s"
-          f"   ratio {ratio:.2f}  (goal ≥ 0.80)")  # fmt: skip
-
-
-class _ApiFetcher:
-    """The API in a uvicorn thread, fetched with a supervisor's bearer token."""
-
-    def __init__(self, server, base: str, token: str, size: int) -> None:  # type: ignore[no-untyped-def]
-        import urllib3
-
-        self.server, self.size, self.base = server, size, base
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self.client = urllib3.PoolManager()  # the HTTP client boto3 uses, so the clients compare fairly
-        self.thread = threading.Thread(target=server.run, daemon=True)
-        self.thread.start()
-        while not server.started:
-            time.sleep(0.05)
-
-    def fetch(self, recording_id: int) -> None:
-        response = self.client.request(
-            "GET", f"{self.base}/recordings/{recording_id}/audio", fields={"purpose": PURPOSE}, headers=self.headers
-        )
-        assert response.status == 200 and len(response.data) == self.size, response.data[:200]
-
-    def stop(self) -> None:
-        self.client.clear()
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def _api_fetcher(folder: Path, db: Database, server, bucket: str, size: int) -> _ApiFetcher:  # type: ignore[no-untyped-def]
-    import socket
-
-    from hotline.api.app import build_server
-    from hotline.config import Settings
-    from hotline.security import issue_token
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = Settings(
-        home=folder / "home", database_url=db.engine.url.render_as_string(hide_password=False),
-        secret_key="bench", storage_backend="s3", s3_endpoint_url=server.endpoint, s3_bucket=bucket,
-        s3_access_key=APP_KEY[0], s3_secret_key=APP_KEY[1], log_level="WARNING",
-    )  # fmt: skip
-    uvicorn_server = build_server(settings, host="127.0.0.1", port=port)
-    return _ApiFetcher(uvicorn_server, f"http://127.0.0.1:{port}", issue_token(settings, "bench-sup"), size)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from classifier.index import PINYIN, TAXONOMY, Hit, KeywordIndex
 from classifier.routing import Keyword, Routing
-from classifier.taxonomy import Taxonomy
+from classifier.taxonomy import Category, Taxonomy
 from classifier.text import CLAUSE_BREAKS, normalise
 
 ACTUAL, NEGATED, PAST, RESOLVED, HYPOTHETICAL = "actual", "negated", "past", "resolved", "hypothetical"
@@ -31,12 +31,16 @@ class EmptyTextError(ValueError):
     """There is nothing to classify."""
 
 
+HAZARD = "hazard"  # the evidence key of hazard words (they set urgency, not category)
+Used = tuple[Hit, float, str]  # a hit, the weight it added, its source
+
+
 @dataclass
 class _Evidence:
     scores: dict[str, float]
     negative: dict[str, float]
     hazard: float
-    used: dict[str, list[tuple[Hit, float, str]]]  # category (or "hazard") → hit, weight, source
+    used: dict[str, list[Used]]  # category (or HAZARD) → what counted for it
 
 
 class Classifier:
@@ -50,6 +54,7 @@ class Classifier:
         self._after = re.compile(rule.hypothetical_after) if rule.hypothetical_after else None
         self._resolved = re.compile(rule.resolved) if rule.resolved else None
         self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
+        self._everyday = re.compile(rule.everyday_sources) if rule.everyday_sources else None
         self._order = {key: i for i, key in enumerate(taxonomy.categories)}
 
     def classify(self, text: str) -> Routing:
@@ -90,6 +95,8 @@ class Classifier:
         rule = taxonomy.homophones
         evidence = _Evidence({}, {}, 0.0, {})
         counted: set[tuple[int, str, str]] = set()
+        # Smoke next to a named everyday source (burning rubbish, a barbecue) is a nuisance.
+        everyday = emergency.everyday_terms if self._everyday and self._everyday.search(text) else frozenset()
         for hit in hits:
             term = terms[hit.term]
             factor = 1.0
@@ -98,6 +105,8 @@ class Classifier:
                 factor = rule.two_syllable_weight if short else rule.weight
             for category, weight, source in term.entries:
                 if category == emergency.category:
+                    if term.text in everyday:
+                        continue
                     meaning = self.context(text, hit.start, hit.end)
                     if meaning in (NEGATED, PAST, RESOLVED):
                         continue
@@ -112,7 +121,7 @@ class Classifier:
                 evidence.negative[category] = evidence.negative.get(category, 0.0) + weight
             if term.hazard:
                 evidence.hazard += term.hazard * factor
-                evidence.used.setdefault("hazard", []).append((hit, term.hazard * factor, TAXONOMY))
+                evidence.used.setdefault(HAZARD, []).append((hit, term.hazard * factor, TAXONOMY))
         return evidence
 
     def _route(self, original: str, evidence: _Evidence) -> Routing:
@@ -129,27 +138,32 @@ class Classifier:
             ranked = self._apply_outranks(ranked, scores)
         ranked = [key for key in ranked if scores[key] > 0]
 
-        if not ranked:
-            category = taxonomy.categories[taxonomy.fallback]
-            return self._routing(category, original, [], confidence=0.0, runner_up=None,
-                                 urgency=self._urgency(category.key, evidence.hazard),
-                                 confidential=category.confidential, needs_review=True)
+        if not ranked:  # nothing recognised: the fallback, for a dispatcher to look at
+            fallback = taxonomy.categories[taxonomy.fallback]
+            return self._routing(
+                fallback, [], original,
+                urgency=self._urgency(fallback.key, evidence.hazard), confidential=fallback.confidential,
+                confidence=0.0, needs_review=True, runner_up=None,
+            )
         top = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         best, second = scores[top], scores[runner_up] if runner_up else 0.0
         confidence = round((best / (best + second)) * (1.0 - math.exp(-best / 3.0)), 3)
         review = taxonomy.review
-        needs_review = confidence < review.min_confidence or second >= review.close_ratio * best
         category = taxonomy.categories[top]
-        confidential = category.confidential or bool(
-            runner_up and taxonomy.categories[runner_up].confidential
-        )
-        used = list(evidence.used.get(top, []))
         urgency = self._urgency(top, evidence.hazard)
-        if urgency < category.urgency:
-            used += evidence.used.get("hazard", [])
-        return self._routing(category, original, used, confidence=confidence, runner_up=runner_up,
-                             urgency=urgency, confidential=confidential, needs_review=needs_review)
+        used = evidence.used.get(top, [])
+        if urgency < category.urgency:  # the hazard words explain the urgency
+            used = used + evidence.used.get(HAZARD, [])
+        return self._routing(
+            category, used, original,
+            urgency=urgency,
+            # a close misconduct runner-up is protected too: better hidden than exposed
+            confidential=category.confidential or bool(runner_up and taxonomy.categories[runner_up].confidential),
+            confidence=confidence,
+            needs_review=confidence < review.min_confidence or second >= review.close_ratio * best,
+            runner_up=runner_up,
+        )
 
     def _ranked(self, scores: dict[str, float], exclude: str) -> list[str]:
         keys = [k for k in scores if k != exclude]
@@ -167,32 +181,36 @@ class Classifier:
 
     def _urgency(self, category: str, hazard: float) -> int:
         urgency = self.taxonomy.categories[category].urgency
-        if hazard > 0:
+        if hazard >= self.taxonomy.hazard_threshold:
             urgency = min(urgency, self.taxonomy.hazard_urgency)
         return urgency
 
-    def _routing(self, category, original: str, used, **fields) -> Routing:  # type: ignore[no-untyped-def]
+    def _routing(
+        self, category: Category, used: list[Used], original: str, *,
+        urgency: int, confidential: bool, confidence: float, needs_review: bool, runner_up: str | None,
+    ) -> Routing:
         terms = self.index.terms
-        keywords = sorted(
-            (
-                Keyword(
-                    term=terms[hit.term].text,
-                    matched=original[hit.start : hit.end],
-                    start=hit.start,
-                    end=hit.end,
-                    weight=round(weight, 3),
-                    via=hit.via,
-                    source=source,
-                )
-                for hit, weight, source in used
-            ),
-            key=lambda k: (k.start, k.end),
-        )
+        keywords = [
+            Keyword(
+                term=terms[hit.term].text,
+                matched=original[hit.start : hit.end],
+                start=hit.start,
+                end=hit.end,
+                weight=round(weight, 3),
+                via=hit.via,
+                source=source,
+            )
+            for hit, weight, source in sorted(used, key=lambda u: (u[0].start, u[0].end))
+        ]
         return Routing(
             category=category.key,
             category_name=category.name,
             department=category.department,
             department_name=self.taxonomy.departments[category.department],
+            urgency=urgency,
+            confidential=confidential,
+            confidence=confidence,
+            needs_review=needs_review,
+            runner_up=runner_up,
             keywords=keywords,
-            **fields,
         )

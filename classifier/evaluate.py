@@ -141,10 +141,14 @@ def format_report(result: Evaluation, show_errors: bool = True) -> str:
         f"category accuracy    {pct(result.category_accuracy)}  ({result.category_correct}/{result.total})",
         f"department accuracy  {pct(result.department_accuracy)}  ({result.department_correct}/{result.total})",
         f"urgency accuracy     {pct(result.urgency_accuracy)}  ({result.urgency_correct}/{result.total})",
-        f"emergency recall     {pct(result.emergency_recall)}  "
-        f"({result.emergency_found}/{result.emergency_found + result.emergency_missed} level-1 cases found)",
-        f"emergency precision  {pct(result.emergency_precision)}  "
-        f"({result.emergency_false} routed to level 1 wrongly)",
+        (
+            f"emergency recall     {pct(result.emergency_recall)}  ({result.emergency_found}/"
+            f"{result.emergency_found + result.emergency_missed} level-1 cases found)"
+        ),
+        (
+            f"emergency precision  {pct(result.emergency_precision)}  "
+            f"({result.emergency_false} routed to level 1 wrongly)"
+        ),
         "",
         f"{'category':<16}{'precision':>10}{'recall':>9}{'texts':>7}",
     ]

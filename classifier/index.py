@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import NamedTuple
 
+from classifier.patterns import PatternSet
 from classifier.phonetic import Syllables, char_readings, fuzzy_map, term_pinyin
 from classifier.taxonomy import Taxonomy
 
@@ -40,6 +42,10 @@ class Hit(NamedTuple):
     via: str
 
 
+# Sound index: syllables → [(term id, text, may match without a shared character)]
+SoundTable = dict[Syllables, list[tuple[int, str, bool]]]
+
+
 class KeywordIndex:
     """Every term of a taxonomy (plus learned terms), ready to scan texts."""
 
@@ -62,47 +68,54 @@ class KeywordIndex:
         for text in taxonomy.homophones.never:
             self._term(text).never = True
 
-        rule = taxonomy.homophones
-        fuzzy = fuzzy_map(rule.fuzzy)
-        self.readings: dict[str, str] = char_readings(fuzzy)
-        self.common_chars = rule.common_chars
-        # first two syllables → [(length, {syllables: [(term id, text, may match without a
-        # shared character)]})], longest first: a few dict look-ups per position
-        self.by_sound: dict[tuple[str, str], list[tuple[int, dict[Syllables, list[tuple[int, str, bool]]]]]] = {}
-        by_length: dict[tuple[str, str], dict[int, dict[Syllables, list[tuple[int, str, bool]]]]] = {}
-        sounds = term_pinyin((t.text for t in self.terms if t.entries or t.hazard), fuzzy)
-        for term_id, term in enumerate(self.terms):
-            syllables = sounds.get(term.text)
-            if syllables is None or len(syllables) < max(2, rule.min_syllables):
-                continue
-            free = len(syllables) >= rule.free_from_syllables or term.text in rule.whitelist
-            tables = by_length.setdefault(syllables[:2], {})
-            tables.setdefault(len(syllables), {}).setdefault(syllables, []).append((term_id, term.text, free))
-        for pair, tables in by_length.items():
-            self.by_sound[pair] = sorted(tables.items(), reverse=True)
-
         # How telling each term is; of two equally long overlapping matches the stronger wins.
         self.strength = [max((w for _, w, _ in t.entries), default=0.0) for t in self.terms]
+        self._index_prefixes()
+        self._index_sounds(taxonomy)
+        self._index_patterns(taxonomy)
 
-        # Two-character prefix → lengths of the terms starting with it, longest first;
-        # one-character terms apart. Most positions then cost a single look-up.
+    def _index_prefixes(self) -> None:
+        """Two-character prefix → lengths of the terms starting with it, longest first
+        (one-character terms apart): most positions of a text cost a single look-up."""
         lengths: dict[str, set[int]] = {}
         for text in self.by_text:
             if len(text) > 1:
                 lengths.setdefault(text[:2], set()).add(len(text))
-        self.lengths = {prefix: tuple(sorted(ls, reverse=True)) for prefix, ls in lengths.items()}
+        self.lengths = {prefix: tuple(sorted(found, reverse=True)) for prefix, found in lengths.items()}
         self.single_chars = frozenset(text for text in self.by_text if len(text) == 1)
 
-        # All patterns in one regular expression: a look-ahead finds each start position,
-        # the named group tells which pattern (and so which term) matched there.
-        alternatives, self.pattern_terms = [], {}
+    def _index_sounds(self, taxonomy: Taxonomy) -> None:
+        """First two syllables → [(length, SoundTable)], longest first."""
+        rule = taxonomy.homophones
+        fuzzy = fuzzy_map(rule.fuzzy)
+        self.readings: dict[str, str] = char_readings(fuzzy)
+        self.common_chars = rule.common_chars
+        # How much a sound-alike weighs against a written word it crosses: only a known
+        # confusion of the recogniser can outweigh one (云倒了: 晕倒 over 倒了).
+        self.sound_strength = [
+            self.strength[i] * rule.weight if t.text in rule.known_confusions else 0.0
+            for i, t in enumerate(self.terms)
+        ]
+        sounds = term_pinyin((t.text for t in self.terms if t.entries or t.hazard), fuzzy, self.readings)
+        by_length: dict[tuple[str, str], dict[int, SoundTable]] = {}
+        for term_id, term in enumerate(self.terms):
+            for syllables in sounds.get(term.text, ()):
+                if len(syllables) < max(2, rule.min_syllables):
+                    continue
+                free = len(syllables) >= rule.free_from_syllables or term.text in rule.whitelist
+                table = by_length.setdefault(syllables[:2], {}).setdefault(len(syllables), {})
+                table.setdefault(syllables, []).append((term_id, term.text, free))
+        self.by_sound = {pair: sorted(tables.items(), reverse=True) for pair, tables in by_length.items()}
+
+    def _index_patterns(self, taxonomy: Taxonomy) -> None:
+        """Each pattern on its own, run only on texts holding one of its literals."""
+        patterns: list[tuple[str, int]] = []
         for category in taxonomy.categories.values():
             for pattern, weight in category.patterns:
-                group = f"p{len(alternatives)}"
-                alternatives.append(f"(?P<{group}>{pattern})")
-                self.pattern_terms[group] = len(self.terms)
+                patterns.append((pattern, len(self.terms)))
                 self.terms.append(Term(pattern, entries=[(category.key, weight, TAXONOMY)]))
-        self.patterns = re.compile(f"(?=(?:{'|'.join(alternatives)}))") if alternatives else None
+                self.strength.append(weight)
+        self.patterns = PatternSet(patterns, taxonomy.homophones.fold)
 
     def _phrases_outweigh_their_words(self) -> None:
         """A phrase hides the words inside it, so it must count at least as much as they do
@@ -131,12 +144,9 @@ class KeywordIndex:
     def scan(self, text: str) -> list[Hit]:
         """Matches in ``text`` (normalised); a longer match hides shorter ones it overlaps."""
         hits = self._by_chars(text)
-        hits = _outermost(hits + self._by_sound(text, hits), self.strength)
-        if self.patterns is not None:  # a gap may hold other keywords: they stay
-            for match in self.patterns.finditer(text):
-                group = match.lastgroup
-                assert group is not None
-                hits.append(Hit(match.start(group), match.end(group), self.pattern_terms[group], PATTERN))
+        hits = _outermost(hits + self._by_sound(text, hits), self.strength, self.sound_strength)
+        # A pattern's gap may hold other keywords: they stay.
+        hits.extend(Hit(start, end, term, PATTERN) for start, end, term in self.patterns.spans(text))
         return hits
 
     def _by_chars(self, text: str) -> list[Hit]:
@@ -161,7 +171,7 @@ class KeywordIndex:
         sounds = [readings.get(ch) for ch in text]
         n = len(text)
         hits: list[Hit] = []
-        for i, pair in enumerate(zip(sounds, sounds[1:])):
+        for i, pair in enumerate(pairwise(sounds)):
             tables = by_sound.get(pair)
             if tables is None:
                 continue
@@ -185,16 +195,23 @@ class KeywordIndex:
         return [h for h in hits if not any(s < h.end and h.start < e for s, e in plain)]
 
 
-def _outermost(hits: list[Hit], strength: list[float]) -> list[Hit]:
+def _outermost(hits: list[Hit], strength: list[float], sound_strength: list[float]) -> list[Hit]:
     """Keep one reading of the text: a match hidden inside or across a longer match (or an
     equally long, stronger one) is dropped, and so is a sound-alike of a word written out.
 
     Where the text spells a keyword (路灯), another keyword that merely sounds the
-    same at that very place is not also counted.
+    same at that very place is not also counted. Of two equally long matches that
+    cross, the stronger wins; a sound-alike only if it is a known confusion of the
+    recogniser (in 云倒了 the misheard 晕倒 outweighs the plain 倒了 it crosses).
     """
     if len(hits) < 2:
         return hits
-    hits.sort(key=lambda h: (h.start - h.end, h.via == PINYIN, -strength[h.term], h.start))
+
+    def rank(hit: Hit) -> tuple[int, float, bool, int]:
+        weight = sound_strength[hit.term] if hit.via == PINYIN else strength[hit.term]
+        return hit.start - hit.end, -weight, hit.via == PINYIN, hit.start
+
+    hits.sort(key=rank)
     kept: list[Hit] = []
     seen: set[tuple[int, int, int]] = set()
     written: set[tuple[int, int]] = set()

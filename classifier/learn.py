@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from classifier.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, read_yaml, weighted_terms
+from classifier.taxonomy import (
+    Taxonomy,
+    TaxonomyError,
+    load_taxonomy,
+    read_yaml,
+    weighted_terms,
+)
 from classifier.text import is_han, normalise
 
 FORMAT_VERSION = 1
@@ -45,12 +51,13 @@ def learn(rows: Iterable[tuple[str, str]], taxonomy: Taxonomy | None = None) -> 
     ``TaxonomyError`` so a mislabelled file fails loudly instead of learning noise.
     """
     taxonomy = taxonomy or load_taxonomy()
+    segmenter = _segmenter(_taxonomy_terms(taxonomy))
     documents: list[tuple[str, frozenset[str]]] = []
     for text, category in rows:
         if category not in taxonomy.categories:
             raise TaxonomyError(f"unknown category {category!r} in the labelled examples")
         if text and text.strip():
-            documents.append((category, frozenset(tokens(text, taxonomy))))
+            documents.append((category, frozenset(_tokens(segmenter, text))))
 
     per_category: dict[str, Counter[str]] = {}
     overall: Counter[str] = Counter()
@@ -77,13 +84,12 @@ def learn(rows: Iterable[tuple[str, str]], taxonomy: Taxonomy | None = None) -> 
     return learned
 
 
-def tokens(text: str, taxonomy: Taxonomy) -> list[str]:
+def _tokens(segmenter, text: str) -> list[str]:  # type: ignore[no-untyped-def]
     """jieba tokens of two or more Han characters (single characters are too ambiguous)."""
-    segmenter = _segmenter(taxonomy_terms(taxonomy))
     return [t for t in segmenter.lcut(normalise(text)) if len(t) >= 2 and all(is_han(c) for c in t)]
 
 
-def taxonomy_terms(taxonomy: Taxonomy) -> tuple[str, ...]:
+def _taxonomy_terms(taxonomy: Taxonomy) -> tuple[str, ...]:
     terms = {t for c in taxonomy.categories.values() for t in c.keywords}
     return tuple(sorted(t for t in terms if all(is_han(c) for c in t)))
 

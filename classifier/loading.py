@@ -22,7 +22,9 @@ from classifier.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
 log = logging.getLogger(__name__)
 
 _PACKAGE_DIR = Path(__file__).parent
-_CODE_FILES = ("engine.py", "index.py", "phonetic.py", "taxonomy.py", "text.py", "learn.py", "loading.py")
+_CODE_FILES = (
+    "engine.py", "index.py", "patterns.py", "phonetic.py", "taxonomy.py", "text.py", "learn.py", "loading.py"
+)
 
 
 def load_classifier(
@@ -92,7 +94,8 @@ def _read_cache(path: Path) -> Classifier | None:
             classifier = pickle.load(handle)
     except FileNotFoundError:
         return None
-    except Exception:  # a damaged cache is rebuilt, never fatal
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError,
+            ValueError, OSError):  # a damaged or foreign cache is rebuilt, never fatal
         log.warning("ignoring unreadable classifier cache %s", path)
         return None
     return classifier if isinstance(classifier, Classifier) else None

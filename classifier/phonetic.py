@@ -38,17 +38,26 @@ def char_readings(fuzzy: Mapping[str, str]) -> dict[str, str]:
     return table
 
 
-def term_pinyin(terms: Iterable[str], fuzzy: Mapping[str, str]) -> dict[str, Syllables]:
-    """Each all-Han term → its phrase reading (pypinyin picks 着火 → zhao, 银行 → hang)."""
+def term_pinyin(
+    terms: Iterable[str], fuzzy: Mapping[str, str], readings: Mapping[str, str]
+) -> dict[str, tuple[Syllables, ...]]:
+    """Each all-Han term → its readings: the phrase reading (pypinyin picks 着火 → zhao-huo)
+    and, when a character has several readings, also its characters' usual ones (zhe-huo).
+
+    The recogniser writes a character for the sound it heard, so a misheard
+    着火 may come out as 着伙 (read character by character: zhe-huo) as well as 找火.
+    """
     from pypinyin import Style, lazy_pinyin
 
-    result: dict[str, Syllables] = {}
+    result: dict[str, tuple[Syllables, ...]] = {}
     for term in terms:
         if not term or not all(is_han(ch) for ch in term):
             continue
-        syllables = tuple(fuzzy.get(s, s) for s in lazy_pinyin(term, style=Style.NORMAL))
-        if len(syllables) == len(term) and all(syllables):
-            result[term] = syllables
+        phrase = tuple(fuzzy.get(s, s) for s in lazy_pinyin(term, style=Style.NORMAL))
+        if len(phrase) != len(term) or not all(phrase):
+            continue
+        usual = tuple(readings.get(ch, "") for ch in term)
+        result[term] = (phrase,) if usual == phrase or not all(usual) else (phrase, usual)
     return result
 
 

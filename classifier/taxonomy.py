@@ -47,6 +47,8 @@ class EmergencyRule:
     resolved: str
     negated_after: str
     window: int
+    everyday_terms: frozenset[str] = frozenset()  # smoke, smells: words with everyday sources too
+    everyday_sources: str = ""  # such a source named anywhere: those words are a nuisance, not a fire
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class HomophoneRule:
     common_chars: frozenset[str]
     never: frozenset[str]
     fuzzy: tuple[tuple[str, ...], ...]
+    fold: dict[str, str]  # pattern matching only: a grammatical character → the one patterns use
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Taxonomy:
     emergency: EmergencyRule
     hazard: dict[str, float]
     hazard_urgency: int
+    hazard_threshold: float
     homophones: HomophoneRule
     neutral: frozenset[str]
     review: ReviewRule
@@ -84,9 +88,8 @@ class Taxonomy:
 def read_yaml(path: Path) -> dict[str, Any]:
     import yaml  # only when compiling: a warm start reads the compiled cache instead
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_strict_loader())
     except FileNotFoundError as exc:
         raise TaxonomyError(f"{path}: file not found") from exc
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -94,6 +97,32 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TaxonomyError(f"{path}: expected a mapping at the top level")
     return data
+
+
+def _strict_loader() -> type:
+    """A safe YAML loader that rejects a key given twice in one mapping.
+
+    Plain YAML keeps the last of two ``5:`` lists silently, so half of a
+    category's keywords would vanish without a word.
+    """
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
+        keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+        for i, key in enumerate(keys):
+            if key in keys[:i]:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", node.start_mark
+                )
+        return base.construct_mapping(loader, node, deep=deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return StrictLoader
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
@@ -130,9 +159,10 @@ def weighted_terms(value: Any, where: str) -> dict[str, float]:
 
 def _parse(data: dict[str, Any]) -> Taxonomy:
     departments = {str(k): str(v) for k, v in _mapping(data, "departments").items()}
+    sets = word_sets(data.get("sets"))
     categories: dict[str, Category] = {}
     for key, spec in _mapping(data, "categories").items():
-        categories[str(key)] = _category(str(key), spec, departments)
+        categories[str(key)] = _category(str(key), spec, departments, sets)
     if not categories:
         raise TaxonomyError("categories: at least one category is required")
     for category in categories.values():
@@ -140,7 +170,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
             _known(categories, other, f"categories.{category.key}.outranks")
 
     fallback = _known(categories, str(data.get("fallback", "other")), "fallback")
-    emergency = _emergency(_mapping(data, "emergency"), categories)
+    emergency = _emergency(_mapping(data, "emergency"), categories, sets)
     urgency = data.get("urgency") or {}
     hazard_urgency = int(urgency.get("hazard_level", 2))
     if not 1 <= hazard_urgency <= 4:
@@ -154,6 +184,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
         emergency=emergency,
         hazard=weighted_terms(urgency.get("hazard"), "urgency.hazard"),
         hazard_urgency=hazard_urgency,
+        hazard_threshold=float(urgency.get("hazard_threshold", 2)),
         homophones=HomophoneRule(
             min_syllables=int(homophones.get("min_syllables", 2)),
             free_from_syllables=int(homophones.get("free_from_syllables", 4)),
@@ -164,6 +195,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
             common_chars=frozenset(normalise(str(homophones.get("common_chars") or ""))),
             never=frozenset(normalise(w) for w in homophones.get("never") or []),
             fuzzy=tuple(tuple(str(s) for s in group) for group in homophones.get("fuzzy") or []),
+            fold=_fold_map(homophones.get("pattern_fold")),
         ),
         neutral=frozenset(normalise(w) for w in data.get("neutral") or []),
         review=ReviewRule(
@@ -173,7 +205,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
     )
 
 
-def _category(key: str, spec: Any, departments: dict[str, str]) -> Category:
+def _category(key: str, spec: Any, departments: dict[str, str], sets: dict[str, str]) -> Category:
     where = f"categories.{key}"
     if not isinstance(spec, dict):
         raise TaxonomyError(f"{where}: expected a mapping")
@@ -183,7 +215,10 @@ def _category(key: str, spec: Any, departments: dict[str, str]) -> Category:
     urgency = spec.get("urgency", 3)
     if not isinstance(urgency, int) or not 1 <= urgency <= 4:
         raise TaxonomyError(f"{where}.urgency: must be an integer 1-4")
-    patterns = weighted_raw(spec.get("patterns"), f"{where}.patterns")
+    patterns = tuple(
+        (expand_sets(pattern, sets, f"{where}.patterns"), weight)
+        for pattern, weight in weighted_raw(spec.get("patterns"), f"{where}.patterns")
+    )
     for pattern, _ in patterns:
         try:
             re.compile(pattern)
@@ -202,6 +237,53 @@ def _category(key: str, spec: Any, departments: dict[str, str]) -> Category:
     )
 
 
+_SET_REFERENCE = re.compile(r"\{([a-z_]+)\}")
+
+
+def word_sets(value: Any) -> dict[str, str]:
+    """``sets: {name: [word, ...]}`` → name → a regular-expression alternation of the words.
+
+    Patterns say ``{victim}[^，]{0,4}倒在`` once instead of spelling out every
+    kind of person: one list of who can be hurt serves every danger pattern.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TaxonomyError("sets: expected a mapping of name → list of words")
+    sets: dict[str, str] = {}
+    for name, words in value.items():
+        if not _SET_REFERENCE.fullmatch("{" + str(name) + "}"):
+            raise TaxonomyError(f"sets.{name}: a set name is lower-case letters and underscores")
+        if not isinstance(words, list) or not words:
+            raise TaxonomyError(f"sets.{name}: expected a non-empty list of words")
+        normalised = sorted({normalise(str(w)).strip() for w in words} - {""}, key=lambda w: (-len(w), w))
+        sets[str(name)] = "(?:" + "|".join(re.escape(w) for w in normalised) + ")"
+    return sets
+
+
+def expand_sets(pattern: str, sets: dict[str, str], where: str) -> str:
+    """Replace each ``{name}`` in a pattern by its word set (``{0,4}`` is left alone)."""
+
+    def word_set(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in sets:
+            raise TaxonomyError(f"{where}: unknown word set {{{name}}} in {pattern!r}")
+        return sets[name]
+
+    return _SET_REFERENCE.sub(word_set, pattern)
+
+
+def _fold_map(groups: Any) -> dict[str, str]:
+    """``[[在, 再], …]`` → {再: 在}: each character folded onto the first of its group."""
+    mapping: dict[str, str] = {}
+    for group in groups or []:
+        chars = [normalise(str(c)) for c in group] if isinstance(group, list) else []
+        if len(chars) < 2 or any(len(c) != 1 for c in chars):
+            raise TaxonomyError("homophones.pattern_fold: expected groups of single characters, e.g. [在, 再]")
+        mapping.update({c: chars[0] for c in chars[1:]})
+    return mapping
+
+
 def weighted_raw(value: Any, where: str) -> tuple[tuple[str, float], ...]:
     """Like ``weighted_terms`` but keeps the strings verbatim (regular expressions)."""
     if value is None:
@@ -211,8 +293,14 @@ def weighted_raw(value: Any, where: str) -> tuple[tuple[str, float], ...]:
     return tuple((str(p), float(w)) for w, items in value.items() for p in items)
 
 
-def _emergency(spec: dict[str, Any], categories: dict[str, Category]) -> EmergencyRule:
-    context = spec.get("context") or {}
+def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict[str, str]) -> EmergencyRule:
+    context = {
+        name: expand_sets(str(value), sets, f"emergency.context.{name}")
+        for name, value in (spec.get("context") or {}).items()
+    }
+    everyday = spec.get("everyday") or {}
+    if not isinstance(everyday, dict):
+        raise TaxonomyError("emergency.everyday: expected a mapping with terms and sources")
     rule = EmergencyRule(
         category=_known(categories, str(spec.get("category", "emergency")), "emergency.category"),
         threshold=float(spec.get("threshold", 3)),
@@ -226,8 +314,12 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category]) -> Emergen
         resolved=str(context.get("resolved", "")),
         negated_after=str(context.get("negated_after", "")),
         window=int(context.get("window", 8)),
+        everyday_terms=frozenset(weighted_terms({0: everyday.get("terms") or []}, "emergency.everyday.terms")),
+        everyday_sources=expand_sets(str(everyday.get("sources") or ""), sets, "emergency.everyday.sources"),
     )
-    for name in ("negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after"):
+    for name in (
+        "negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after", "everyday_sources"
+    ):
         try:
             re.compile(getattr(rule, name))
         except re.error as exc:

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-MIN_RETENTION_YEARS = 2
+from storage.recordings import MIN_RETENTION_YEARS
 
 
 class DeadlinePolicy(BaseModel):

@@ -1,4 +1,5 @@
 """The configured recording store, built from the settings."""
+
 from __future__ import annotations
 
 from hotline.config import Settings

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import case
 from sqlalchemy.orm import Session
 
 from hotline import access, deadlines
@@ -33,6 +34,7 @@ from hotline.workflow import (
     next_status,
     parse_params,
 )
+from storage import jobs
 from storage import tickets as store
 from storage.db import Database
 from storage.models import Attachment, Ticket, User
@@ -130,6 +132,8 @@ def register_ticket(
         session, ticket, actor=actor, action="register", to_status=REGISTERED,
         data={"channel": channel, "interrupted": interrupted}, at=now,
     )
+    if ticket.content:  # typed complaints are classified by the worker, like transcribed calls
+        jobs.enqueue(session, kind=jobs.CLASSIFY, ticket_id=ticket.id)
     log.info("ticket registered", extra={"ticket": ticket.number, "channel": channel})
     return ticket
 
@@ -137,9 +141,9 @@ def register_ticket(
 # ---------------------------------------------------------------- lookup and views
 
 
-def visible_ticket(session: Session, user: User, number: str) -> Ticket:
+def visible_ticket(session: Session, user: User, number: str, *, for_update: bool = False) -> Ticket:
     """The ticket if this user may see it; ``TicketNotFound`` otherwise."""
-    ticket = store.get_by_number(session, number)
+    ticket = store.get_by_number(session, number, for_update=for_update)
     if ticket is None or not access.can_view_ticket(user, ticket):
         raise TicketNotFound(f"no ticket {number}")
     return ticket
@@ -449,7 +453,7 @@ def run_transition(
     """``transition`` in its own transaction; a failed closing review is still recorded."""
     blocked: ClosingBlocked | None = None
     with db.write() as session:
-        ticket = visible_ticket(session, user, number)
+        ticket = visible_ticket(session, user, number, for_update=True)
         try:
             transition(session, settings, ticket, action, user, **params)
         except ClosingBlocked as exc:
@@ -504,7 +508,7 @@ def apply_routing(session: Session, ticket: Ticket, routing: dict[str, Any], act
         data={
             key: routing.get(key)
             for key in ("category", "department", "urgency", "confidential", "confidence", "needs_review")
-        } | {"applied": applied},
+        } | {"keywords": [k.get("term") for k in routing.get("keywords") or []], "applied": applied},
     )
 
 
@@ -650,9 +654,10 @@ def ticket_filter(
 def review_queue(
     session: Session, user: User, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[Ticket], int]:
-    """Registered or accepted tickets, i.e. not yet dispatched: urgency 1 first, then by deadline."""
+    """Registered or accepted tickets, i.e. not yet dispatched: level-1 emergencies pinned first, then by deadline."""
     criteria = ticket_filter(user, statuses=[REGISTERED, ACCEPTED])
-    order = [Ticket.urgency.asc(), Ticket.stage_deadline.asc(), Ticket.id.asc()]
+    pinned_first = case((Ticket.urgency == 1, 0), else_=1)
+    order = [pinned_first, Ticket.stage_deadline.asc(), Ticket.id.asc()]
     page, total = store.list_tickets(session, criteria, limit=limit, offset=offset, order=order)
     return list(page), total
 

@@ -3,11 +3,16 @@
 Its main loop leases ``transcribe`` jobs from the durable queue (``storage.jobs``),
 transcribes the call (from the spool while the recording waits for upload,
 otherwise from the recording store), classifies the text, and in ONE transaction
-stores the transcript, routes the ticket and marks the job done. A timer renews
+stores the transcript, routes the ticket and marks the job done. ``classify`` jobs
+(complaints typed by staff) skip the audio and route the ticket's content. A timer renews
 the lease while Whisper works, so a slow call is not taken over while a dead
 worker's job is. Beside the loop run the recording uploader and the periodic
 reminders. ``stop()`` (SIGTERM/SIGINT in ``hotline worker``) ends the loop after
 the current job; a job interrupted harder is released for another worker.
+
+A job's own failure (audio missing, unreadable) counts against its attempts. A
+broken configuration (model, taxonomy) would fail every job alike, so it releases
+the job and stops the worker with the error instead of parking the whole queue.
 """
 from __future__ import annotations
 
@@ -25,7 +30,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Self
 
-from classifier import EmptyTextError, load_classifier
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from classifier import Classifier, EmptyTextError, TaxonomyError, load_classifier
 from hotline import alerts
 from hotline.config import Settings
 from hotline.reminders import run_reminders
@@ -35,15 +43,17 @@ from hotline.tickets import apply_routing
 from recording.uploader import run_uploader, upload_pending
 from storage import jobs, recordings
 from storage.db import Database
-from storage.models import Recording, Ticket
+from storage.models import Job, Recording, Ticket
+from storage.objectstore import ObjectStore
 from storage.transcripts import add_transcript
-from transcription import Transcriber, Transcript, ensure_packaged_model
+from transcription import ModelError, Transcriber, Transcript, ensure_packaged_model
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 2000
 
 Transcribe = Callable[[Path], Transcript]
+CONFIGURATION_ERRORS = (ModelError, TaxonomyError)
 
 
 class AudioMissing(Exception):
@@ -64,7 +74,7 @@ class Worker:
         db: Database,
         *,
         transcribe: Transcribe | None = None,
-        store: Any | None = None,
+        store: ObjectStore | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.settings = settings
@@ -75,7 +85,7 @@ class Worker:
         self.stop_event = threading.Event()
 
     @property
-    def store(self) -> Any:
+    def store(self) -> ObjectStore:
         """The recording store, opened on first use."""
         if self._store is None:
             self._store = recording_store(self.settings)
@@ -101,7 +111,12 @@ class Worker:
         log.info("worker started", extra={"worker": self.worker_id})
         try:
             while not self.stop_event.is_set():
-                if not self.process_next():
+                try:
+                    busy = self.process_next()
+                except OperationalError:  # the database is unreachable: wait, do not die
+                    log.exception("job queue unavailable; retrying")
+                    busy = False
+                if not busy:
                     self.stop_event.wait(self.settings.worker_poll_seconds)
         finally:
             self.stop_event.set()
@@ -127,7 +142,7 @@ class Worker:
             self.db,
             self.worker_id,
             self.settings.job_lease_seconds,
-            kinds=[jobs.TRANSCRIBE],
+            kinds=[jobs.TRANSCRIBE, jobs.CLASSIFY],
             max_attempts=self.settings.job_max_attempts,
         )
         if job is None:
@@ -135,16 +150,23 @@ class Worker:
         self._process(job)
         return True
 
-    def _process(self, job: Any) -> None:
+    def _process(self, job: Job) -> None:
         log.info("job leased", extra={"job": job.id, "attempt": job.attempts})
         try:
             with _LeaseRenewal(self.db, job.id, self.worker_id, self.settings.job_lease_seconds):
-                with self._audio(job) as path:
-                    transcript = self._transcribe(path)
-                alert = self._store_result(job, transcript)
+                if job.kind == jobs.CLASSIFY:
+                    transcript = None
+                    alert = self._route_typed(job)
+                else:
+                    with self._audio(job) as path:
+                        transcript = self._transcribe(path)
+                    alert = self._store_result(job, transcript)
         except jobs.LeaseLost:
             log.warning("job lease lost to another worker; result discarded", extra={"job": job.id})
             return
+        except CONFIGURATION_ERRORS:
+            jobs.release(self.db, job.id, self.worker_id)
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, visible to staff
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
             after = jobs.fail(self.db, job.id, self.worker_id, error, self.settings.job_max_attempts)
@@ -156,12 +178,12 @@ class Worker:
         except BaseException:  # a second Ctrl-C: hand the job back rather than hold it to expiry
             jobs.release(self.db, job.id, self.worker_id)
             raise
-        log.info("job done", extra={"job": job.id, "empty": transcript.empty})
+        log.info("job done", extra={"job": job.id, "kind": job.kind, "empty": transcript.empty if transcript else None})
         if alert is not None:
             alerts.announce(alert, self.settings.alert_webhook_url)
 
     @contextmanager
-    def _audio(self, job: Any) -> Iterator[Path]:
+    def _audio(self, job: Job) -> Iterator[Path]:
         """A private path to the job's recording, valid until the job is over.
 
         The spool file is hard-linked (copied across file systems), because the
@@ -199,29 +221,52 @@ class Worker:
         if digest.hexdigest() != recording.sha256:
             raise AudioMissing(f"recording {recording.id}: stored audio does not match its SHA-256")
 
-    def _store_result(self, job: Any, transcript: Transcript) -> alerts.Alert | None:
+    def _store_result(self, job: Job, transcript: Transcript) -> alerts.Alert | None:
         """Transcript, routing and job completion in one transaction; the alert to announce, if any."""
-        routing = self._classify(transcript)
-        fields = transcript.to_dict()
+        routing = None if transcript.empty else self._classify(transcript.text)
+        heard = transcript.to_dict()
         with self.db.write() as session:
             jobs.complete(session, job.id, self.worker_id)
-            add_transcript(session, ticket_id=job.ticket_id, recording_id=job.recording_id, **fields)
+            add_transcript(
+                session,
+                ticket_id=job.ticket_id,
+                recording_id=job.recording_id,
+                text=heard["text"],
+                empty=heard["empty"],
+                segments=heard["segments"],
+                model=heard["model"],
+                settings=heard["settings"],
+                audio_seconds=heard["audio_seconds"],
+                processing_seconds=heard["processing_seconds"],
+            )
             if routing is None:  # nothing said: the ticket waits for a dispatcher to listen
                 return None
-            ticket = session.get(Ticket, job.ticket_id)
-            apply_routing(session, ticket, routing, actor=CLASSIFIER.username)
-            route_classified_ticket(session, self.settings, ticket, routing)
-            if alerts.is_emergency(routing):
-                return alerts.record_alert(session, ticket, routing, actor=CLASSIFIER.username)
-            return None
+            return self._route(session, job, routing)
 
-    def _classify(self, transcript: Transcript) -> dict[str, Any] | None:
-        """The routing of what the caller said; None when nothing was said."""
-        if transcript.empty:
-            return None
+    def _route_typed(self, job: Job) -> alerts.Alert | None:
+        """Classify a typed complaint's content; routing and job completion in one transaction."""
+        with self.db.read() as session:
+            content = session.get(Ticket, job.ticket_id).content
+        routing = self._classify(content)
+        with self.db.write() as session:
+            jobs.complete(session, job.id, self.worker_id)
+            return self._route(session, job, routing) if routing else None
+
+    def _route(self, session: Session, job: Job, routing: dict[str, Any]) -> alerts.Alert | None:
+        """Apply the routing (and the auto-dispatch policy); the alert to announce, if level 1."""
+        # Locked: a dispatcher acting on the ticket right now goes before or after, not between.
+        ticket = session.get(Ticket, job.ticket_id, with_for_update=True)
+        apply_routing(session, ticket, routing, actor=CLASSIFIER.username)
+        route_classified_ticket(session, self.settings, ticket, routing)
+        if alerts.is_emergency(routing):
+            return alerts.record_alert(session, ticket, routing, actor=CLASSIFIER.username)
+        return None
+
+    def _classify(self, text: str) -> dict[str, Any] | None:
+        """The routing of what the caller said or wrote; None when nothing was said."""
         try:
-            return self._classifier().classify(transcript.text).to_dict()
-        except EmptyTextError:  # only fillers or punctuation
+            return self._classifier().classify(text).to_dict()
+        except EmptyTextError:  # nothing, or only fillers or punctuation
             return None
 
     def _whisper_transcribe(self, path: Path) -> Transcript:
@@ -234,13 +279,15 @@ class Worker:
         )
         return transcriber.transcribe(path)
 
-    def _classifier(self) -> Any:
+    def _classifier(self) -> Classifier:
         learned = self.settings.home / "classifier" / "learned.yaml"
         # The learned weights change when dispatchers' corrections are learned: reload then.
         learned_version = learned.stat().st_mtime_ns if learned.exists() else None
         return _load_classifier(self.settings.taxonomy, learned, self.settings.cache_dir, learned_version)
 
     def _remind_periodically(self) -> None:
+        """A round at start, then one every ``reminder_interval_seconds`` until stopped."""
+        self._remind()
         while not self.stop_event.wait(self.settings.reminder_interval_seconds):
             self._remind()
 
@@ -260,7 +307,7 @@ def _transcriber(model_dir: Path, beam_size: int, compute_type: str, cpu_threads
 @lru_cache(maxsize=1)
 def _load_classifier(
     taxonomy: Path | None, learned: Path, cache_dir: Path, learned_version: int | None
-) -> Any:
+) -> Classifier:
     return load_classifier(taxonomy, learned_path=learned, cache_dir=cache_dir)
 
 

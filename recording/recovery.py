@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from recording.spool import RECORDING, CallReport, Spool, SpoolEntry
 from recording.wav import UnrepairableRecording, repair_wav
@@ -40,11 +39,12 @@ def _ended_by_crash(entry: SpoolEntry, *, interrupted: bool) -> CallReport:
     report = entry.report
     last_write = entry.sidecar_path.stat().st_mtime
     if entry.wav_path.exists():
+        last_write = max(last_write, entry.wav_path.stat().st_mtime)  # the last audio, before repair
         try:
             repair_wav(entry.wav_path)
-            last_write = max(last_write, entry.wav_path.stat().st_mtime)
         except UnrepairableRecording as exc:
-            log.error("dropping an unreadable call recording", extra={"spool_file": entry.wav_path.name, "reason": str(exc)})
+            log.error("dropping an unreadable call recording",
+                      extra={"spool_file": entry.wav_path.name, "reason": str(exc)})
             entry.wav_path.unlink()
     ended_at = report.ended_at or datetime.fromtimestamp(last_write, UTC)
     began = report.answered_at or report.started_at

@@ -19,6 +19,7 @@ uploader has copied it into the recording store.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import wave
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from recording.wav import header_complete, repair_wav
 
@@ -165,12 +167,37 @@ class SpoolEntry:
         _fsync_directory(self.sidecar_path.parent)
 
 
+class SpoolBusy(RuntimeError):
+    """Another running agent records into this spool."""
+
+
 class Spool:
-    """The spool folder of one agent (``settings.spool_dir``)."""
+    """The spool folder of one agent."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._lock: IO[str] | None = None
+
+    def lock(self) -> None:
+        """Claim the spool for this process, or raise :class:`SpoolBusy`.
+
+        Recovery treats every unfinished entry as left by a crash, which is only
+        true if no other live agent writes here. The kernel drops the lock when
+        the process ends, however it ends (``kill -9`` included).
+        """
+        handle = (self.directory / ".lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SpoolBusy(f"the spool {self.directory} is in use by another running agent") from None
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def create(self, report: CallReport) -> SpoolEntry:
         """A new entry in state ``recording`` for a call that is being answered."""

@@ -7,6 +7,7 @@ only then marks it stored and removes the spool copy. If the store is down,
 recordings stay in the spool and are retried with growing back-off; nothing is
 lost and nothing is uploaded twice (writes are conditional and idempotent).
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,10 +61,13 @@ def upload_pending(db: Database, store: ObjectStore, *, retry_seconds: float = 5
     while True:
         moment = now or datetime.now(UTC)
         with db.write() as session:
-            batch = [
-                _Pending(r.id, r.key, r.spool_path, r.sha256, r.size, as_utc(r.retain_until), r.legal_hold, r.upload_attempts)
-                for r in recordings.claim_pending(session, now=moment, limit=BATCH_SIZE, claim_seconds=CLAIM_SECONDS)
-            ]
+            claimed = recordings.claim_pending(session, now=moment, limit=BATCH_SIZE, claim_seconds=CLAIM_SECONDS)
+        batch = [
+            _Pending(
+                r.id, r.key, r.spool_path, r.sha256, r.size, as_utc(r.retain_until), r.legal_hold, r.upload_attempts
+            )
+            for r in claimed
+        ]
         for index, pending in enumerate(batch):
             try:
                 info = _upload(store, pending)
@@ -107,8 +111,7 @@ def _upload(store: ObjectStore, pending: _Pending) -> ObjectInfo:
 
 def _stored(db: Database, store: ObjectStore, pending: _Pending, info: ObjectInfo) -> None:
     with db.write() as session:
-        recording = recordings.mark_stored(session, pending.id, info, backend=store.backend, now=datetime.now(UTC))
-        hold = recording.legal_hold
+        hold = recordings.mark_stored(session, pending.id, info, backend=store.backend, now=datetime.now(UTC))
     if hold != info.legal_hold:  # a hold placed or released during the upload
         store.set_legal_hold(info.key, info.version_id, hold)
     if pending.spool_path:

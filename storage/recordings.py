@@ -4,14 +4,16 @@ A recording is registered while its audio sits in the local spool (status
 ``spooled``); the uploader moves it to the object store (``stored``); the
 retention sweep deletes it once its retain-until date has passed (``purged``).
 """
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -133,44 +135,78 @@ def expired(session: Session, now: datetime) -> Sequence[Recording]:
 
 
 # -- the upload queue ---------------------------------------------------------------------
-def claim_pending(session: Session, *, now: datetime, limit: int, claim_seconds: float) -> list[Recording]:
-    """Spooled recordings due for an upload, claimed for ``claim_seconds`` so no other uploader takes them."""
-    claimed = list(
-        session.scalars(
-            select(Recording)
-            .where(
-                Recording.status == SPOOLED,
-                or_(Recording.next_upload_at.is_(None), Recording.next_upload_at <= as_utc(now)),
-            )
-            .order_by(Recording.id)
-            .limit(limit)
+# Core statements on the session's connection: the uploader runs these for every call.
+_PENDING_COLUMNS = (
+    Recording.id,
+    Recording.key,
+    Recording.spool_path,
+    Recording.sha256,
+    Recording.size,
+    Recording.retain_until,
+    Recording.legal_hold,
+    Recording.upload_attempts,
+)
+
+
+def claim_pending(session: Session, *, now: datetime, limit: int, claim_seconds: float) -> list[Row[Any]]:
+    """Spooled recordings due for an upload, claimed for ``claim_seconds`` so no other uploader takes them.
+
+    Rows of what the uploader needs; ``upload_attempts`` already counts this attempt.
+    """
+    connection = session.connection()
+    due = connection.execute(
+        select(Recording.id)
+        .where(
+            Recording.status == SPOOLED,
+            or_(Recording.next_upload_at.is_(None), Recording.next_upload_at <= as_utc(now)),
         )
+        .order_by(Recording.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    ).scalars()
+    ids = list(due)
+    if not ids:
+        return []
+    claimed = connection.execute(
+        update(Recording)
+        .where(Recording.id.in_(ids))
+        .values(
+            upload_attempts=Recording.upload_attempts + 1,
+            next_upload_at=as_utc(now) + timedelta(seconds=claim_seconds),
+        )
+        .returning(*_PENDING_COLUMNS)
+    ).all()
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def mark_stored(session: Session, recording_id: int, info: ObjectInfo, *, backend: str, now: datetime) -> bool:
+    """The recording is in the store as ``info`` says; returns whether it is (by now) on legal hold."""
+    return (
+        session.connection()
+        .execute(
+            update(Recording)
+            .where(Recording.id == recording_id)
+            .values(
+                status=STORED,
+                version_id=info.version_id,
+                backend=backend,
+                uploaded_at=as_utc(now),
+                spool_path=None,
+                next_upload_at=None,
+                last_upload_error=None,
+            )
+            .returning(Recording.legal_hold)
+        )
+        .scalar_one()
     )
-    for recording in claimed:
-        recording.upload_attempts += 1
-        recording.next_upload_at = as_utc(now) + timedelta(seconds=claim_seconds)
-    session.flush()
-    return claimed
-
-
-def mark_stored(session: Session, recording_id: int, info: ObjectInfo, *, backend: str, now: datetime) -> Recording:
-    recording = session.get_one(Recording, recording_id)
-    recording.status = STORED
-    recording.version_id = info.version_id
-    recording.backend = backend
-    recording.uploaded_at = as_utc(now)
-    recording.spool_path = None
-    recording.next_upload_at = None
-    recording.last_upload_error = None
-    session.flush()
-    return recording
 
 
 def mark_upload_failed(session: Session, recording_id: int, *, error: str, retry_at: datetime) -> None:
-    recording = session.get_one(Recording, recording_id)
-    recording.last_upload_error = error[:2000]
-    recording.next_upload_at = as_utc(retry_at)
-    session.flush()
+    session.connection().execute(
+        update(Recording)
+        .where(Recording.id == recording_id)
+        .values(last_upload_error=error[:2000], next_upload_at=as_utc(retry_at))
+    )
 
 
 # -- legal hold ---------------------------------------------------------------------------
@@ -178,7 +214,9 @@ class RecordingNotFound(LookupError):
     pass
 
 
-def set_legal_hold(db: Database, store: ObjectStore, recording_id: int, *, on: bool, actor: str, reason: str) -> Recording:
+def set_legal_hold(
+    db: Database, store: ObjectStore, recording_id: int, *, on: bool, actor: str, reason: str
+) -> Recording:
     """Place (``on``) or release a legal hold: an event with who and why, and the store's own hold.
 
     The store is changed first: if recording the event then fails, the object is

@@ -5,6 +5,7 @@ store refuses anything still locked in any case. Each deletion leaves a purge
 record (key, version, SHA-256, when, which run) and an audit entry; a purged
 recording is never a candidate again, so a second run does nothing.
 """
+
 from __future__ import annotations
 
 import logging

@@ -35,8 +35,12 @@ def next_number(session: Session, day: date) -> str:
     return f"{key}{sequence:04d}"
 
 
-def get_by_number(session: Session, number: str) -> Ticket | None:
-    return session.scalars(select(Ticket).where(Ticket.number == number)).one_or_none()
+def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Ticket | None:
+    """The ticket with this number; ``for_update`` locks its row (PostgreSQL) against concurrent changes."""
+    query = select(Ticket).where(Ticket.number == number)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
 
 
 def add_event(
@@ -84,8 +88,6 @@ class TicketFilter:
     needs_review: bool | None = None
     deadline_before: date | None = None  # overdue: stage deadline earlier than this day
     deadline_until: date | None = None  # due: stage deadline on or before this day
-    created_from: datetime | None = None
-    created_before: datetime | None = None
     text: str | None = None
     where: list[ColumnElement[bool]] = field(default_factory=list)  # e.g. the viewer's visibility
 
@@ -106,10 +108,6 @@ def _filtered(criteria: TicketFilter) -> Select[tuple[Ticket]]:
         query = query.where(Ticket.stage_deadline < criteria.deadline_before)
     if criteria.deadline_until:
         query = query.where(Ticket.stage_deadline <= criteria.deadline_until)
-    if criteria.created_from:
-        query = query.where(Ticket.created_at >= criteria.created_from)
-    if criteria.created_before:
-        query = query.where(Ticket.created_at < criteria.created_before)
     if criteria.text:
         escaped = criteria.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -171,6 +169,18 @@ def add_routing_correction(session: Session, ticket: Ticket, **fields: Any) -> R
     session.add(correction)
     session.flush()
     return correction
+
+
+def list_routing_corrections(session: Session) -> list[tuple[str, str]]:
+    """(ticket text, corrected category) of every corrected ticket, its latest correction only:
+    what the classifier can learn from."""
+    latest = select(func.max(RoutingCorrection.id)).group_by(RoutingCorrection.ticket_id)
+    rows = session.execute(
+        select(RoutingCorrection.text, RoutingCorrection.category)
+        .where(RoutingCorrection.id.in_(latest))
+        .order_by(RoutingCorrection.id)
+    )
+    return [(text, category) for text, category in rows]
 
 
 def has_routing_correction(session: Session, ticket_id: int) -> bool:

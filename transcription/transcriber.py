@@ -27,11 +27,13 @@ from transcription.text import tidy_for_display
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-# Simplified, punctuated, a list of the domain's words. A prompt of whole sentences
-# measured worse: Whisper copied its style and wrote digits in place of commas.
+# Simplified, punctuated, a list of the words of the complaint categories (plus 有人/老人/邻居,
+# which Whisper otherwise hears as 有言/老延/林居). Whole sentences measured worse: Whisper
+# copied their style and wrote digits in place of commas.
 DOMAIN_PROMPT = (
-    "社区投诉热线。小区物业、居委会、电梯、停电、燃气、煤气、着火、噪音、垃圾、楼道、"
-    "下水道、漏水、欠薪、社保、路灯。"
+    "社区投诉热线。有人反映：小区里的老人、孩子、邻居，垃圾、污水、异味、油烟、噪音扰民、"
+    "漏水、占道、电梯、物业费、保安、维修、路灯、健身器材、消防通道、电动车充电、欠薪、社保、"
+    "劳动合同、停电、电表、火灾、燃气泄漏、有人受伤。"
 )
 _CLAUSE_END = tuple("。！？，、；：…")
 
@@ -153,10 +155,9 @@ class Transcriber:
         raw, _info = self._model.transcribe(audio, **self.options.as_kwargs())
         segments = []
         for piece in raw:
-            text = tidy_for_display(piece.text)
-            if self._fixer:
+            text = strip_hallucinations(tidy_for_display(piece.text))
+            if text and self._fixer:
                 text = self._fixer.fix(text)
-            text = strip_hallucinations(text)
             if text:
                 segments.append(
                     Segment(

@@ -3,6 +3,7 @@
 Read-only: nothing here (nor anywhere else in the application) edits an entry.
 Exports are themselves written to the log.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -73,9 +74,13 @@ def export(
     """Every matching entry in chain order, with its hashes, so the chain can be re-checked elsewhere."""
     with db.write() as session:
         audit.append(
-            session, actor=user.username, action="export", result="done",
-            client=request.client.host if request.client else None, detail=export_format,
-        )  # fmt: skip
+            session,
+            actor=user.username,
+            action="export",
+            result="done",
+            client=request.client.host if request.client else None,
+            detail=export_format,
+        )
 
     def lines() -> Iterator[str]:
         with db.read() as session:

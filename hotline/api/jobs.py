@@ -28,7 +28,7 @@ def list_jobs(
         try:
             return jobs.job_views(session, jobs.list_jobs(session, status=job_status, limit=limit))
         except jobs.JobError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(422, str(exc)) from exc
 
 
 @router.post("/{job_id}/retry")

@@ -4,6 +4,7 @@
 The decisions live in ``storage.access``; this module only speaks HTTP: ranges
 (206/416) so a browser player can seek, and errors as ``{"detail": ...}``.
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
@@ -100,9 +101,15 @@ def audio(
     """Stream the audio (``Range`` supported) once authorised, audited and verified."""
     try:
         opened = recording_access.open_recording(
-            db, store, user=user, recording_id=recording_id, purpose=purpose, client=_client(request),
-            byte_range=byte_range, verified=verified,
-        )  # fmt: skip
+            db,
+            store,
+            user=user,
+            recording_id=recording_id,
+            purpose=purpose,
+            client=_client(request),
+            byte_range=byte_range,
+            verified=verified,
+        )
     except recording_access.AccessError as exc:
         return _refused(exc)
     headers = {
@@ -136,9 +143,15 @@ def presigned(
     """A short-lived S3 URL for the recording (S3 backend only); authorised and audited like a download."""
     try:
         url = recording_access.presign_recording(
-            db, store, user=user, recording_id=recording_id, purpose=purpose, client=_client(request),
-            expires_seconds=settings.s3_presign_seconds, verified=verified,
-        )  # fmt: skip
+            db,
+            store,
+            user=user,
+            recording_id=recording_id,
+            purpose=purpose,
+            client=_client(request),
+            expires_seconds=settings.s3_presign_seconds,
+            verified=verified,
+        )
     except recording_access.AccessError as exc:
         return _refused(exc)
     return {"url": url, "expires_in": settings.s3_presign_seconds}
@@ -148,13 +161,17 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=4000, pattern=r"\S", description="why (e.g. the appeal or dispute)")
 
 
-def _set_hold(db: Database, store: ObjectStore, recording_id: int, user: User, body: ReasonIn, on: bool) -> dict[str, Any]:
+def _set_hold(
+    db: Database, store: ObjectStore, recording_id: int, user: User, body: ReasonIn, on: bool
+) -> dict[str, Any]:
     try:
         recording = recordings.set_legal_hold(db, store, recording_id, on=on, actor=user.username, reason=body.reason)
     except recordings.RecordingNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recording {recording_id}") from None
     except StoreUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the recording store is not reachable; nothing changed") from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the recording store is not reachable; nothing changed"
+        ) from None
     except ObjectStoreError as exc:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the recording store refused: {exc}") from None
     return recording_view(recording)
@@ -209,7 +226,9 @@ def list_grants(
     db: Database = Depends(get_db),
 ) -> list[dict[str, Any]]:
     with db.read() as session:
-        return [grant_view(g, name) for g, name in recording_access.list_grants(session, include_revoked=include_revoked)]
+        return [
+            grant_view(g, name) for g, name in recording_access.list_grants(session, include_revoked=include_revoked)
+        ]
 
 
 @router.post("/recording-grants", status_code=status.HTTP_201_CREATED)

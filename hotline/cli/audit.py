@@ -1,9 +1,10 @@
 """``hotline audit verify|export``: check the hash chain; export the log for auditors."""
+
 from __future__ import annotations
 
 import sys
 from datetime import date, datetime, time, timedelta
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -16,7 +17,7 @@ from storage import audit
 audit_app = typer.Typer(help="The append-only, hash-chained audit log of recording access.", no_args_is_help=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     csv = "csv"
     json = "json"
 
@@ -62,14 +63,18 @@ def export(
         raise CliError(f"{as_user} is {auditor.role}; exporting the audit log needs an auditor")
     first, last = _day(since, "since"), _day(until, "until")
     query = audit.AuditQuery(
-        actor=actor, action=action, result=result, ticket_number=ticket,
+        actor=actor,
+        action=action,
+        result=result,
+        ticket_number=ticket,
         since=datetime.combine(first, time(), deadlines.CHINA) if first else None,
         until=datetime.combine(last + timedelta(days=1), time(), deadlines.CHINA) if last else None,
-    )  # fmt: skip
+    )
     db = database()
     with db.write() as session:
-        audit.append(session, actor=auditor.username, action="export", result="done", client="cli",
-                     detail=export_format.value)  # fmt: skip
+        audit.append(
+            session, actor=auditor.username, action="export", result="done", client="cli", detail=export_format.value
+        )
     target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         with db.read() as session:

@@ -4,6 +4,7 @@
     hotline classify < lines.txt            one JSON object per input line, in order
     hotline classify --eval labelled.tsv    accuracy, emergency recall/precision, confusions
     hotline classifier learn labelled.tsv   learn keyword weights into HOME/classifier/learned.yaml
+    hotline classifier learn-corrections    the same from the dispatchers' stored corrections
 """
 from __future__ import annotations
 
@@ -13,11 +14,24 @@ from pathlib import Path
 
 import typer
 
-from classifier import Classifier, Routing, TaxonomyError, learn, load_classifier, save_learned
-from classifier.evaluate import LabelledFileError, evaluate, format_report, read_labelled
+from classifier import (
+    Classifier,
+    Routing,
+    TaxonomyError,
+    learn,
+    load_classifier,
+    save_learned,
+)
+from classifier.evaluate import (
+    LabelledFileError,
+    evaluate,
+    format_report,
+    read_labelled,
+)
 from classifier.taxonomy import load_taxonomy
-from hotline.cli.common import CliError, settings
+from hotline.cli.common import CliError, database, settings
 from hotline.config import Settings
+from storage import tickets as ticket_store
 
 classifier_app = typer.Typer(help="Maintain the complaint classifier.", no_args_is_help=True)
 
@@ -78,6 +92,37 @@ def learn_command(
     target = learned_path(config)
     save_learned(target, weights)
     typer.echo(f"learned {weights.terms()} keyword weights from {weights.examples} texts → {target}")
+
+
+@classifier_app.command("learn-corrections")
+def learn_corrections_command(
+    also: Path | None = typer.Option(
+        None, "--also", help="labelled TSV learned together with the corrections (e.g. the dev set, as contrast)"
+    ),
+) -> None:
+    """Learn extra keyword weights from the dispatchers' routing corrections (plus --also FILE)."""
+    config = settings()
+    try:
+        taxonomy = load_taxonomy(config.taxonomy)
+        extra = [(row.text, row.category) for row in read_labelled(also)] if also else []
+    except (LabelledFileError, TaxonomyError) as exc:
+        raise CliError(str(exc)) from exc
+    with database().read() as session:
+        corrections = ticket_store.list_routing_corrections(session)
+    # A correction to a category this taxonomy no longer has, or of an empty ticket, teaches nothing.
+    usable = [(text, category) for text, category in corrections if text.strip() and category in taxonomy.categories]
+    if not usable and not extra:
+        raise CliError("no dispatcher corrections to learn from yet")
+    weights = learn(usable + extra, taxonomy=taxonomy)
+    target = learned_path(config)
+    save_learned(target, weights)
+    skipped = len(corrections) - len(usable)
+    typer.echo(
+        f"learned {weights.terms()} keyword weights from {len(usable)} corrections"
+        + (f" and {len(extra)} labelled texts" if extra else "")
+        + (f" ({skipped} corrections skipped: empty text or unknown category)" if skipped else "")
+        + f" → {target}"
+    )
 
 
 def _load(use_learned: bool) -> Classifier:

@@ -13,11 +13,14 @@ import typer
 
 from hotline.cli.common import CliError, database, settings
 from hotline.demo import Sample, default_sample, find_sample, samples
-from hotline.demo.caller import AgentUnreachable, CallFailed, place_complaint_call, wait_for_agent
+from hotline.demo.caller import CallFailed, place_complaint_call
 from hotline.demo.outcome import OutcomeError, RoutedTicket, wait_for_routed_ticket
+from hotline.demo.probe import AgentUnreachable, wait_for_agent
 from hotline.demo.speech import AudioError, speak, to_phone_wav
+from hotline.privacy import mask_phone
 
 DEMO_CALLER = "13800138000"
+CALLING_NUMBER = re.compile(r"\+?\d{3,20}")
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 URGENCY_WORDS = {1: "一级 (emergency)", 2: "二级", 3: "三级", 4: "四级"}
@@ -51,32 +54,23 @@ def demo_call(
     as_json: bool = typer.Option(False, "--json", help="print the ticket as one JSON object"),
 ) -> None:
     """Place a real SIP call, choose "complaint", speak a sample complaint, hang up, show its ticket."""
+    if not CALLING_NUMBER.fullmatch(caller):
+        raise CliError(f"--caller must be a phone number (digits, optionally a leading +), not {caller!r}")
     config = settings()
     host = sip_host or config.sip_host
-    host = WILDCARD_HOSTS.get(host, host)
-    port = sip_port or config.sip_port
+    host, port = WILDCARD_HOSTS.get(host, host), sip_port or config.sip_port
     speech = _choose_speech(what)
     deadline = time.monotonic() + timeout
 
     with tempfile.TemporaryDirectory(prefix="hotline-demo-") as folder:
-        audio = Path(folder) / "caller.wav"
-        try:
-            if speech.text is not None:
-                _say("note: espeak-ng's Mandarin is hard for Whisper to understand (70-90 % character "
-                     "errors); expect a poor transcript. The bundled samples sound like a real caller.")
-                speak(speech.text, audio)
-            else:
-                to_phone_wav(speech.sample.path if speech.sample else speech.file, audio)  # type: ignore[arg-type]
-        except AudioError as exc:
-            raise CliError(str(exc)) from exc
-
+        audio = _prepare_audio(speech, Path(folder) / "caller.wav")
         _say(f"waiting for the hotline at sip:hotline@{host}:{port} ...")
         try:
             wait_for_agent(host, port, timeout=_left(deadline))
         except AgentUnreachable as exc:
             raise CliError(f"{exc} within {timeout:.0f} s; start it with `hotline serve` "
                            "(or `hotline agent`), or pass --sip-host/--sip-port") from exc
-        _say(f"calling as {caller[:3]}****{caller[-4:]}, saying {speech.label}")
+        _say(f"calling as {mask_phone(caller)}, saying {speech.label}")
         try:
             call = place_complaint_call(host, port, audio, caller_number=caller)
         except CallFailed as exc:
@@ -100,6 +94,19 @@ def demo_call(
         _print_ticket(routed, routed_after)
 
 
+def _prepare_audio(speech: _Speech, target: Path) -> Path:
+    try:
+        if speech.text is not None:
+            _say("note: espeak-ng's Mandarin is hard for Whisper to understand (70-90 % character "
+                 "errors); expect a poor transcript. The bundled samples sound like a real caller.")
+            speak(speech.text, target)
+        else:
+            to_phone_wav(speech.sample.path if speech.sample else speech.file, target)  # type: ignore[arg-type]
+    except AudioError as exc:
+        raise CliError(str(exc)) from exc
+    return target
+
+
 def _choose_speech(what: str | None) -> _Speech:
     if what is None:
         sample = default_sample()
@@ -121,7 +128,7 @@ def _choose_speech(what: str | None) -> _Speech:
 def _print_ticket(routed: RoutedTicket, routed_after: float) -> None:
     names = _names(routed)
     lines = [
-        f"工单 ticket      {routed.number}",
+        f"工单 ticket      {routed.ticket}",
         f"状态 status      {routed.status_word} ({routed.status})",
         f"转写 transcript  {routed.transcript or '(nothing recognised)'}",
         f"类别 category    {routed.category or '-'} {names['category_name'] or ''}".rstrip(),

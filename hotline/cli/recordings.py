@@ -1,4 +1,5 @@
 """``hotline recordings list|show|grants|grant|revoke|hold|release|upload-pending``."""
+
 from __future__ import annotations
 
 import json
@@ -47,15 +48,19 @@ def list_command(
 ) -> None:
     """Recordings, newest first (metadata only; audio goes through the API with a grant)."""
     with database().read() as session:
-        rows = [(recording_view(r), number) for r, number in recordings.list_recordings(
-            session, ticket_number=ticket, status=status, limit=limit)]  # fmt: skip
+        rows = [
+            (recording_view(r), number)
+            for r, number in recordings.list_recordings(session, ticket_number=ticket, status=status, limit=limit)
+        ]
     for view, number in rows:
         if as_json:
             _echo_json(view | {"ticket": number})
             continue
         hold = " HOLD" if view["legal_hold"] else ""
-        typer.echo(f"{view['id']:>6} {number} {view['status']:<8} {view['size']:>10} B "
-                   f"recorded {view['recorded_at'][:19]} kept until {view['retain_until'][:10]}{hold}")  # fmt: skip
+        typer.echo(
+            f"{view['id']:>6} {number} {view['status']:<8} {view['size']:>10} B "
+            f"recorded {view['recorded_at'][:19]} kept until {view['retain_until'][:10]}{hold}"
+        )
 
 
 @recordings_app.command("show")
@@ -88,10 +93,14 @@ def show(recording_id: int, as_json: bool = JSON) -> None:
 
 
 @recordings_app.command("grants")
-def grants(include_revoked: bool = typer.Option(False, "--all", help="also revoked grants"), as_json: bool = JSON) -> None:
+def grants(
+    include_revoked: bool = typer.Option(False, "--all", help="also revoked grants"), as_json: bool = JSON
+) -> None:
     """Who may retrieve recordings."""
     with database().read() as session:
-        views = [grant_view(g, name) for g, name in recording_access.list_grants(session, include_revoked=include_revoked)]
+        views = [
+            grant_view(g, name) for g, name in recording_access.list_grants(session, include_revoked=include_revoked)
+        ]
     for view in views:
         if as_json:
             _echo_json(view)
@@ -145,7 +154,9 @@ def _hold(recording_id: int, reason: str, as_user: str, on: bool) -> None:
 
 
 @recordings_app.command("hold")
-def hold(recording_id: int, reason: str = typer.Option(..., help="the appeal or dispute"), as_user: str = AS_USER) -> None:
+def hold(
+    recording_id: int, reason: str = typer.Option(..., help="the appeal or dispute"), as_user: str = AS_USER
+) -> None:
     """Keep a recording beyond its retention date until released (supervisors)."""
     _hold(recording_id, reason, as_user, on=True)
 

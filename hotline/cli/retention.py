@@ -1,4 +1,5 @@
 """``hotline retention sweep``: delete recordings whose retention has ended (and not on hold)."""
+
 from __future__ import annotations
 
 import typer
@@ -16,7 +17,9 @@ def register(app: typer.Typer) -> None:
 
 
 @retention_app.command("sweep")
-def sweep_command(dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted, delete nothing")) -> None:
+def sweep_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted, delete nothing"),
+) -> None:
     """Delete expired recordings, each with a purge record; running it again does nothing."""
     result = sweep(database(), recording_store(settings()), dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"

@@ -23,18 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.api.app import build_server
 from hotline.cli import common
 from hotline.cli.common import CliError
 from hotline.config import Settings
-from hotline.demo.caller import probe_agent
+from hotline.demo.probe import probe_agent
 from hotline.logging import configure_logging
 from hotline.users import CREDENTIALS_FILE, ensure_first_admin
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-STARTUP_SECONDS = 30.0
+API_START_SECONDS = 30.0
+AGENT_START_SECONDS = 120.0  # imports, migration check and PJSIP start on a loaded machine
 STOP_GRACE_SECONDS = 90.0  # the worker finishes the job in hand first
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
@@ -58,7 +61,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port, "sip_host": sip_host, "sip_port": sip_port}.items()
                  if v is not None}
     config = common.settings().model_copy(update=overrides)
-    credentials = ensure_first_admin(common.database(), config)  # migrated once, before any child starts
+    credentials = ensure_first_admin(_database(), config)  # migrated once, before any child starts
     configure_logging(config)
 
     stop = threading.Event()
@@ -68,13 +71,13 @@ def serve(
     api.start()
     children = _Children(_child_environment(config))
     try:
-        if not _wait_until(lambda: server.started, lambda: not api.is_alive(), STARTUP_SECONDS):
+        if not _wait_until(lambda: server.started, lambda: not api.is_alive(), API_START_SECONDS):
             raise CliError(f"cannot serve the API on {config.host}:{config.port} (see the message above)")
         children.start("worker", ["worker"])
         agent = children.start("agent", ["agent"])
         sip = (WILDCARD_HOSTS.get(config.sip_host, config.sip_host), config.sip_port)
         if not _wait_until(lambda: probe_agent(*sip, timeout=0.5) is not None,
-                           lambda: agent.process.poll() is not None or stop.is_set(), STARTUP_SECONDS):
+                           lambda: agent.process.poll() is not None or stop.is_set(), AGENT_START_SECONDS):
             if not stop.is_set():
                 raise CliError(f"the SIP agent did not start on {config.sip_host}:{config.sip_port} "
                                "(see the message above)")
@@ -89,6 +92,14 @@ def serve(
         server.should_exit = True
         children.stop(STOP_GRACE_SECONDS)
         api.join(10.0)
+
+
+def _database() -> Database:
+    try:
+        return common.database()
+    except SQLAlchemyError as exc:  # unreachable server, wrong credentials, bad URL
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"cannot open the database (HOTLINE_DATABASE_URL): {reason}") from exc
 
 
 def _print_banner(config: Settings, credentials: tuple[str, str] | None) -> None:
@@ -168,7 +179,8 @@ class _Children:
 
     def _spawn(self, arguments: list[str]) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-c", "from hotline.cli.main import main; main()", *arguments]
-        return subprocess.Popen(command, env=self.environment, preexec_fn=_die_with_parent())
+        # preexec_fn only makes one prctl call in the child: nothing there can wait on another thread's lock.
+        return subprocess.Popen(command, env=self.environment, preexec_fn=_die_with_parent())  # noqa: PLW1509
 
 
 def _child_environment(config: Settings) -> dict[str, str]:

@@ -7,9 +7,10 @@ from typing import Any
 
 import typer
 
-from hotline import tickets
+from hotline import access, tickets
 from hotline.cli.common import CliError, database, settings, user_errors
 from hotline.tickets import CHANNELS
+from hotline.workflow import InvalidParams
 from storage import tickets as store
 from storage import users as user_store
 from storage.models import User
@@ -57,10 +58,10 @@ def register_command(
     """Register a complaint taken by walk-in, letter, web, email (or phone)."""
     user = acting_user(as_user)
     with user_errors(), database().write() as session:
-        if not tickets.access.allowed(user, "register"):
-            raise tickets.access.PermissionDenied(f"{user.role} {user.username} may not register tickets")
+        if not access.allowed(user, "register"):
+            raise access.PermissionDenied(f"{user.role} {user.username} may not register tickets")
         if not content.strip():
-            raise tickets.InvalidParams("content: must not be empty")
+            raise InvalidParams("content: must not be empty")
         ticket = tickets.register_ticket(
             session, settings(), channel=channel, actor=user.username, content=content, caller_phone=phone,
             caller_name=name, address=address, subject=subject, demands=demands,
@@ -86,8 +87,8 @@ def list_command(
     """Tickets this user may see, newest first; phone numbers masked."""
     user = acting_user(as_user)
     with user_errors(), database().read() as session:
-        if not tickets.access.allowed(user, "view_tickets"):
-            raise tickets.access.PermissionDenied(f"{user.role} {user.username} may not read tickets")
+        if not access.allowed(user, "view_tickets"):
+            raise access.PermissionDenied(f"{user.role} {user.username} may not read tickets")
         criteria = tickets.ticket_filter(
             user, statuses=status or None, category=category, department=department, urgency=urgency,
             needs_review=needs_review, overdue=overdue, text=q,

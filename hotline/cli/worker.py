@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.cli.common import database, settings
+from hotline.cli.common import CliError, database, settings
 from hotline.logging import configure_logging
 
 if TYPE_CHECKING:
@@ -24,18 +24,20 @@ def worker(
     once: bool = typer.Option(False, "--once", help="do the work available now, then exit"),
 ) -> None:
     """Run until SIGTERM/SIGINT; the job in progress is finished first (a second Ctrl-C releases it)."""
-    from hotline.worker import (
-        Worker,  # Whisper, classifier, stores: only this command needs them
-    )
+    # Imported here: Whisper and the classifier are needed by this command only.
+    from hotline.worker import CONFIGURATION_ERRORS, Worker
 
     configure_logging(settings())
     runner = Worker(settings(), database())
-    if once:
-        processed = runner.run_once()
-        typer.echo(f"{processed} job(s) processed", err=True)
-        return
-    _stop_on_signals(runner)
-    runner.run()
+    try:
+        if once:
+            processed = runner.run_once()
+            typer.echo(f"{processed} job(s) processed", err=True)
+            return
+        _stop_on_signals(runner)
+        runner.run()
+    except CONFIGURATION_ERRORS as exc:
+        raise CliError(f"worker stopped, its job left queued: {exc}") from exc
 
 
 def _stop_on_signals(runner: Worker) -> None:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import socket
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pjsua2 as pj
 
+from hotline.demo.probe import udp_socket_towards, uri_host
 from hotline.demo.speech import audio_seconds
 
 log = logging.getLogger(__name__)
@@ -42,10 +41,6 @@ BEEP_MIN_FRAMES = 5  # 100 ms of one steady pure tone
 MENU_PAUSE_SECONDS = 1.5  # quiet after the menu: the agent now waits for a key
 PROMPT_PAUSE_SECONDS = 1.5  # quiet after the complaint prompt when no beep was recognised
 G711 = ("PCMU/8000", "PCMA/8000")
-
-
-class AgentUnreachable(Exception):
-    """Nothing answers SIP at the address."""
 
 
 class CallFailed(Exception):
@@ -62,44 +57,6 @@ class CallResult:
     agent_hung_up: bool  # the agent ended the call while the caller was still speaking
 
 
-def probe_agent(host: str, port: int, timeout: float = 1.0) -> int | None:
-    """Send SIP OPTIONS over UDP; the response's status code, or None when nothing answers."""
-    local_host, local_port, sock = _udp_socket_towards(host, port)
-    with sock:
-        sock.settimeout(timeout)
-        call_id = uuid.uuid4().hex
-        request = (
-            f"OPTIONS sip:hotline@{_uri_host(host)}:{port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {_uri_host(local_host)}:{local_port};branch=z9hG4bK{uuid.uuid4().hex[:16]};rport\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:probe@{_uri_host(local_host)}>;tag={uuid.uuid4().hex[:8]}\r\n"
-            f"To: <sip:hotline@{_uri_host(host)}>\r\n"
-            f"Call-ID: {call_id}\r\n"
-            "CSeq: 1 OPTIONS\r\n"
-            "Accept: application/sdp\r\n"
-            "Content-Length: 0\r\n\r\n"
-        )
-        try:
-            sock.send(request.encode())
-            while True:
-                reply = sock.recv(65535).decode(errors="replace")
-                if call_id in reply and reply.startswith("SIP/2.0 "):
-                    return int(reply.split()[1])
-        except (OSError, ValueError, IndexError):  # refused, timed out, or not SIP
-            return None
-
-
-def wait_for_agent(host: str, port: int, timeout: float) -> None:
-    """Return once a SIP agent answers at host:port; :class:`AgentUnreachable` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if probe_agent(host, port, timeout=min(1.0, max(0.1, deadline - time.monotonic()))) is not None:
-            return
-        if time.monotonic() >= deadline:
-            raise AgentUnreachable(f"no SIP agent answers at sip:hotline@{_uri_host(host)}:{port}")
-        time.sleep(0.25)
-
-
 def place_complaint_call(
     host: str,
     port: int,
@@ -114,14 +71,16 @@ def place_complaint_call(
 
     ``audio`` is an 8 kHz mono 16-bit WAV (see :mod:`hotline.demo.speech`).
     """
-    local_host, _, sock = _udp_socket_towards(host, port)
+    local_host, _, sock = udp_socket_towards(host, port)
     sock.close()
     with _endpoint(local_host) as endpoint:
         call = _ComplaintCall(endpoint, local_host, caller_number)
         try:
             return call.run(
-                f"sip:hotline@{_uri_host(host)}:{port}", audio, key, answer_timeout, listen_timeout
+                f"sip:hotline@{uri_host(host)}:{port}", audio, key, answer_timeout, listen_timeout
             )
+        except pj.Error as exc:
+            raise CallFailed(f"{exc.title}: {exc.reason}") from exc
         finally:
             call.close()
             del call
@@ -200,7 +159,7 @@ class _Ear(pj.AudioMediaPort):
         audio_format.frameTimeUsec = int(FRAME_SECONDS * 1_000_000)
         self.createPort("demo-ear", audio_format)
 
-    def onFrameReceived(self, frame: pj.MediaFrame) -> None:  # noqa: N802 (pjsua2 name)
+    def onFrameReceived(self, frame: pj.MediaFrame) -> None:
         try:
             self.listener.hear(np.frombuffer(bytes(frame.buf), dtype="<i2"))
         except Exception:  # SWIG would swallow it; count the frame as silence instead
@@ -217,7 +176,7 @@ class _SipCall(pj.Call):
         self.status = ""
         self.audio: pj.AudioMedia | None = None
 
-    def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
             info = self.getInfo()
             self.state = info.state
@@ -225,7 +184,7 @@ class _SipCall(pj.Call):
         except Exception:
             log.exception("call state callback failed")
 
-    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:  # noqa: N802
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         try:
             info = self.getInfo()  # keep it: its media list dies with it (SWIG)
             for index, media in enumerate(info.media):
@@ -251,7 +210,7 @@ class _ComplaintCall:
         self.endpoint = endpoint
         self.caller_number = caller_number
         config = pj.AccountConfig()
-        config.idUri = f"sip:{caller_number}@{_uri_host(local_host)}"
+        config.idUri = f"sip:{caller_number}@{uri_host(local_host)}"
         # RTP from the address that routes to the agent, so it comes from where the SDP says;
         # any free port (the agent's own start at 4000).
         config.mediaConfig.transportConfig.boundAddress = local_host
@@ -308,7 +267,7 @@ class _ComplaintCall:
         param = pj.CallOpParam(True)
         identity = pj.SipHeader()
         identity.hName = "P-Asserted-Identity"
-        identity.hValue = f"<sip:{self.caller_number}@{_uri_host(self.local_host)}>"
+        identity.hValue = f"<sip:{self.caller_number}@{uri_host(self.local_host)}>"
         param.txOption.headers.append(identity)
         self.call.makeCall(uri, param)
 
@@ -387,16 +346,3 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
-
-
-def _udp_socket_towards(host: str, port: int) -> tuple[str, int, socket.socket]:
-    """A UDP socket connected to host:port, with the local address the system routes it from."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.connect((host, port))
-    local_host, local_port = sock.getsockname()[:2]
-    return local_host, local_port, sock
-
-
-def _uri_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host

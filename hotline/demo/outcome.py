@@ -25,7 +25,7 @@ class OutcomeError(Exception):
 
 @dataclass(frozen=True)
 class RoutedTicket:
-    number: str
+    ticket: str  # its number
     status: str
     status_word: str
     transcript: str
@@ -81,7 +81,7 @@ def wait_for_routed_ticket(
 def _routed(ticket: Ticket, text: str, empty: bool) -> RoutedTicket:
     view = summary(ticket)
     return RoutedTicket(
-        number=ticket.number,
+        ticket=ticket.number,
         status=view["status"],
         status_word=view["status_word"],
         transcript=text,

@@ -32,7 +32,7 @@ from hotline.sip.prompts import PromptCatalog
 from hotline.sip.signalling import is_allowed, parse_networks, source_host
 from hotline.sip.sink import CallReport, CallSink, SinkWorker
 from recording.recovery import recover_spool
-from recording.spool import Spool, SpoolEntry
+from recording.spool import FINISHED, Spool, SpoolBusy, SpoolEntry
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,12 @@ class Agent:
         problems = self._catalog.problems()
         if problems:
             raise AgentError("prompts unusable: " + "; ".join(problems[:5]))
-        self._spool = Spool(settings.spool_dir)
+        # One folder per SIP port, so agents behind a dispatcher can share one HOTLINE_HOME.
+        self._spool = Spool(settings.spool_dir / f"sip-{self.port}")
+        try:
+            self._spool.lock()
+        except SpoolBusy as exc:
+            raise AgentError(str(exc)) from exc
         self._worker = SinkWorker(sink)
         self.reported: list[ReportedCall] = []
         self.recovered = 0
@@ -203,6 +208,11 @@ class Agent:
         self._endpoint.libStart()
         account = pj.AccountConfig()
         account.idUri = f"sip:hotline@{self.settings.sip_public_host or self.host}:{self.port}"
+        # RTP on the SIP address, on ports the kernel hands out: agents never compete for them.
+        account.mediaConfig.transportConfig.boundAddress = self.host
+        account.mediaConfig.transportConfig.port = 0
+        if self.settings.sip_public_host:
+            account.mediaConfig.transportConfig.publicAddress = self.settings.sip_public_host
         self._account = _Account(self._incoming)
         self._account.create(account, True)
         self._services = CallServices(
@@ -236,7 +246,7 @@ class Agent:
             try:
                 call.tick(now)
             except Exception:
-                log.exception("error in call timer; hanging up", extra={"call_id": call._call_id_for_log()})
+                log.exception("error in call timer; hanging up", extra={"call_id": call.call_id})
                 guarded(call.hang_up)("error")
         # Disconnected calls are dropped here, outside their own callbacks.
         self._calls = [call for call in self._calls if not call.ended]
@@ -257,7 +267,7 @@ class Agent:
                 log.exception("cannot write the spool; refusing the call")
                 call.refuse(503, "Recording Unavailable")
                 return
-            log.info("answered a call", extra={"call_id": call.report.call_id if call.report else "?"})
+            log.info("answered a call", extra={"call_id": call.call_id})
 
     # -- reporting -----------------------------------------------------------
     def _track(self, report: CallReport, future: Future[str | None]) -> None:
@@ -284,7 +294,7 @@ class Agent:
         """Finished calls whose report failed earlier (e.g. the database was down)."""
         active = {call.report.call_id for call in self._calls if call.report}
         for entry in self._spool.entries():
-            if entry.state != "finished" or entry.report is None:
+            if entry.state != FINISHED or entry.report is None:
                 continue
             if entry.report.call_id in active or entry.report.call_id in self._in_flight:
                 continue
@@ -312,3 +322,4 @@ class Agent:
         finally:
             self.__dict__.pop("_endpoint", None)
             gc.collect()
+            self._spool.unlock()

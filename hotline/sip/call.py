@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 
 import pjsua2 as pj
 
-from hotline.sip.flow import Action, CallFlow, EndRecording, FlowTiming, HangUp, LookUp, Play
+from hotline.sip.flow import (
+    Action,
+    CallFlow,
+    EndRecording,
+    FlowTiming,
+    HangUp,
+    LookUp,
+    Play,
+)
 from hotline.sip.prompts import PromptCatalog
 from hotline.sip.signalling import caller_number
 from hotline.sip.sink import CallReport, SinkWorker
@@ -79,7 +87,7 @@ class AgentCall(pj.Call):
         self.report: CallReport | None = None
         self.entry: SpoolEntry | None = None
         self.ended = False
-        self._answered_clock = time.monotonic()
+        now = time.monotonic()
         self._audio: pj.AudioMedia | None = None
         self._media_index: int | None = None
         self._recorder: pj.AudioMediaRecorder | None = None
@@ -92,8 +100,8 @@ class AgentCall(pj.Call):
         self._hangup_cause: str | None = None
         self._cut_off = False
         self._rx_packets = -1
-        self._rx_changed_at = self._answered_clock
-        self._next_rtp_check = self._answered_clock + RTP_CHECK_SECONDS
+        self._rx_changed_at = now
+        self._next_rtp_check = now + RTP_CHECK_SECONDS
 
     # -- answering ---------------------------------------------------------
     def refuse(self, status: int, reason: str) -> None:
@@ -111,7 +119,7 @@ class AgentCall(pj.Call):
             answered_at=now,
         )
         self.entry = self.services.spool.create(self.report)
-        self._answered_clock = self._rx_changed_at = time.monotonic()
+        self._rx_changed_at = time.monotonic()
         self._answer(200)
 
     def _answer(self, status: int, reason: str = "") -> None:
@@ -263,7 +271,7 @@ class AgentCall(pj.Call):
                 self._rx_packets, self._rx_changed_at = packets, now
                 return
         if now - self._rx_changed_at >= self.services.rtp_timeout:
-            log.warning("no RTP from the caller; hanging up", extra={"call_id": self._call_id_for_log()})
+            log.warning("no RTP from the caller; hanging up", extra={"call_id": self.call_id})
             self.hang_up(RTP_TIMEOUT)
 
     # -- the end -----------------------------------------------------------
@@ -290,5 +298,7 @@ class AgentCall(pj.Call):
         self.report = report
         self.services.on_final_report(report, self.services.worker.report(self.entry, report, final=True))
 
-    def _call_id_for_log(self) -> str:
+    @property
+    def call_id(self) -> str:
+        """The SIP Call-ID, for logs (not personal data)."""
         return self.report.call_id if self.report else "?"

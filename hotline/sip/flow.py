@@ -160,11 +160,13 @@ class CallFlow:
 
     def tick(self, now: float, voice: bool) -> list[Action]:
         """Time passed; ``voice`` says whether the caller is audible right now."""
+        if self.stage in (Stage.COMPLAINT_PROMPT, Stage.RECORDING) and (
+            now - self._answered_at >= self.timing.max_call
+        ):
+            return self._end_complaint("max-length", now)
         if self.stage is Stage.RECORDING:
             if voice:
                 self._last_voice = now
-            if now - self._answered_at >= self.timing.max_call:
-                return self._end_complaint("max-length", now)
             if now - self._last_voice >= self.timing.max_silence:
                 return self._end_complaint("silence", now)
             return []
@@ -212,8 +214,12 @@ class CallFlow:
         return self._close((*spoken_progress(progress), "goodbye"))
 
     def caller_gone(self, cause: str) -> None:
-        """The call ended under the flow (hang-up, RTP timeout, shutdown)."""
-        if self.stage is Stage.RECORDING:
+        """The call ended under the flow (hang-up, RTP timeout, shutdown).
+
+        A caller who chose to complain may have spoken over the complaint prompt:
+        ending then still ends a complaint, and its recording is kept.
+        """
+        if self.stage in (Stage.COMPLAINT_PROMPT, Stage.RECORDING):
             self.steps.append(f"complaint:{cause}")
         self.stage = Stage.DONE
 

@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 FILTERS = ("actor", "action", "result", "recording_id", "ticket", "since", "until")
 RESULT_WORDS = {
     "granted": "准许", "refused": "拒绝", "not_found": "不存在", "gone": "已删除", "bad_range": "范围无效",
-    "mismatch": "内容被改动", "unavailable": "存储不可用", "done": "完成",
+    "mismatch": "内容被改动", "unavailable": "存储不可用", "unsupported": "不支持", "done": "完成",
 }  # fmt: skip
 ACTION_WORDS = {"listen": "收听", "presign": "下载链接", "grant": "授权", "revoke": "撤销授权", "export": "导出"}
 

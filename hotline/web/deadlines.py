@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request, Response
 
-from hotline import deadlines, tickets
+from hotline import tickets
 from hotline.api.deps import get_db, get_settings, require_permission
 from hotline.config import Settings
 from hotline.web.render import page
@@ -21,7 +21,6 @@ def deadline_board(
     db: Database = Depends(get_db),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    today = deadlines.china_today()
     with db.read() as session:
-        board = tickets.deadline_board(session, settings, user, today)
+        board = tickets.deadline_board(session, settings, user)
     return page(request, "deadlines.html", user, board=board, remind_days=settings.deadline.remind_before_days)

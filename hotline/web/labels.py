@@ -33,7 +33,10 @@ EVENT_WORDS = ACTION_WORDS | {
     "attach": "上传附件",
 }
 # What a finished form says it did (``?done=<action>&ticket=<number>`` after the redirect).
-DONE_WORDS = EVENT_WORDS | {"confirm": "分类已确认并派单", "correct": "分类已更正并派单（更正已记录，供分类器学习）"}
+DONE_MESSAGES = {word: f"{EVENT_WORDS[word]}已完成。" for word in EVENT_WORDS} | {
+    "confirm": "分类已确认，已派单。",
+    "correct": "分类已更正并派单；更正已记录，供分类器学习。",
+}
 TOLD_VIA = ("电话", "短信", "信函", "当面", "电子邮件")
 OUTSIDE_BODIES = ("12315 市场监管", "12333 人社", "12398 能源监管", "110 公安", "119 消防", "120 急救")
 UNASSIGNED = "unassigned"

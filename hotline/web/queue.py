@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from hotline import deadlines, tickets
+from hotline import tickets
 from hotline.api.deps import get_db, get_settings, require_permission
 from hotline.config import Settings
 from hotline.web import labels
@@ -25,10 +25,9 @@ def render_queue(
     request: Request, user: User, db: Database, settings: Settings, *, page_number: int = 1,
     status_code: int = 200, error: str | None = None,
 ) -> Response:
-    today = deadlines.china_today()
     with db.read() as session:
         waiting, total = tickets.review_queue(session, user, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
-        rows = queue_rows(session, settings, waiting, today)
+        rows = queue_rows(session, settings, waiting)
         alerts = emergencies(session, user)
     return page(
         request, "queue.html", user, status_code=status_code, error=error,

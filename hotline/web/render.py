@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +14,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hotline import access, deadlines
+from hotline.alerts import EMERGENCY_URGENCY
 from hotline.config import Settings
-from hotline.privacy import mask_phone
 from hotline.web import labels
-from hotline.web.charts import bar_chart
-from hotline.web.highlight import highlight
-from hotline.workflow import CLOSING_CRITERIA, OPEN, STATUS_WORDS
+from hotline.workflow import ACCEPTED, CLOSING_CRITERIA, DISPATCHED, OPEN, REGISTERED, STATUS_WORDS
 from storage.models import User
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
+# Level-1 tickets stay in the alert banner until the department starts investigating.
+EMERGENCY_WATCH = (REGISTERED, ACCEPTED, DISPATCHED)
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,24 @@ def deadline_state(
     return DeadlineState("on-track", f"期限 {deadline:%Y-%m-%d}")
 
 
-def summary_deadline(row: dict[str, Any], settings: Settings, today: date | None = None) -> DeadlineState:
-    """``deadline_state`` of a ticket summary (the ticket service's list view)."""
-    deadline = date.fromisoformat(row["deadline"]) if row.get("deadline") else None
-    return deadline_state(deadline, row["status"] in OPEN, settings, today)
+DeadlineStates = Callable[[date | None, bool], DeadlineState]
+
+
+def deadline_states(settings: Settings, today: date | None = None) -> DeadlineStates:
+    """``deadline_state`` for one day, memoised: a page of many tickets shares few deadlines,
+    and counting working days on the Chinese calendar is the slow part of a long list."""
+    today = today or deadlines.china_today()
+
+    @cache
+    def state(deadline: date | None, is_open: bool) -> DeadlineState:
+        return deadline_state(deadline, is_open, settings, today)
+
+    return state
+
+
+def summary_deadline(row: dict[str, Any], states: DeadlineStates) -> DeadlineState:
+    """The deadline state of a ticket summary (the ticket service's list view)."""
+    return states(date.fromisoformat(row["deadline"]) if row.get("deadline") else None, row["status"] in OPEN)
 
 
 def china_time(moment: datetime | str | None) -> str:
@@ -99,15 +115,14 @@ def _environment() -> Jinja2Templates:
     env.globals.update(
         STATUS_WORDS=STATUS_WORDS,
         CLOSING_CRITERIA=CLOSING_CRITERIA,
-        ROLE_WORDS=labels.ROLE_WORDS,
         CHANNEL_WORDS=labels.CHANNEL_WORDS,
         URGENCY_WORDS=labels.URGENCY_WORDS,
         COMPLEXITY_WORDS=labels.COMPLEXITY_WORDS,
         EVENT_WORDS=labels.EVENT_WORDS,
-        OPEN=OPEN,
-        bar_chart=bar_chart,
+        EMERGENCY=EMERGENCY_URGENCY,
+        EMERGENCY_WATCH=EMERGENCY_WATCH,
     )
-    env.filters.update(china_time=china_time, mask_phone=mask_phone, percent=percent, highlight=highlight)
+    env.filters.update(china_time=china_time, percent=percent)
     return templates
 
 
@@ -120,9 +135,9 @@ _TICKET_NUMBER = re.compile(r"^\d{12}$")
 def done_notice(request: Request) -> str | None:
     """The confirmation after a form's redirect; built from known codes only, never echoed text."""
     done, number = request.query_params.get("done"), request.query_params.get("ticket", "")
-    if done not in labels.DONE_WORDS or not _TICKET_NUMBER.match(number):
+    if done not in labels.DONE_MESSAGES or not _TICKET_NUMBER.match(number):
         return None
-    return f"工单 {number}：{labels.DONE_WORDS[done]}，已完成。"
+    return f"工单 {number}：{labels.DONE_MESSAGES[done]}"
 
 
 def page(
@@ -132,7 +147,6 @@ def page(
     *,
     status_code: int = 200,
     error: str | None = None,
-    notice: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """A full page; the navigation marks the current section for screen readers."""
@@ -143,6 +157,7 @@ def page(
         for item in (pages_for(user) if user else [])
     ]
     taxonomy_path = settings.taxonomy
+    states = deadline_states(settings)
     return templates.TemplateResponse(
         request,
         template,
@@ -150,11 +165,11 @@ def page(
             "user": user,
             "nav": nav,
             "error": error,
-            "notice": notice or done_notice(request),
+            "notice": done_notice(request),
             "role_label": lambda role: labels.ROLE_WORDS.get(role, role),
             "category_label": lambda code: labels.category_name(taxonomy_path, code),
             "department_label": lambda code: labels.department_name(taxonomy_path, code),
-            "summary_deadline": lambda row: summary_deadline(row, settings),
+            "summary_deadline": lambda row: summary_deadline(row, states),
             **context,
         },
         status_code=status_code,

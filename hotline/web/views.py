@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hotline import tickets
+from hotline.alerts import EMERGENCY_URGENCY
 from hotline.config import Settings
 from hotline.privacy import mask_phone
 from hotline.web.highlight import highlight
-from hotline.web.render import DeadlineState, deadline_state
-from hotline.workflow import ACCEPTED, CLOSING_CRITERIA, DISPATCHED, OPEN, REGISTERED, STATUS_WORDS
+from hotline.web.render import EMERGENCY_WATCH, DeadlineState, deadline_states
+from hotline.workflow import CLOSING_CRITERIA, OPEN, STATUS_WORDS
 from storage import tickets as store
 from storage.models import Ticket, User
 from storage.transcripts import latest_for_ticket
-
-# Level-1 tickets stay in the alert banner until the department starts investigating.
-EMERGENCY_WATCH = [REGISTERED, ACCEPTED, DISPATCHED]
-EMERGENCY = 1
 
 
 def classified_text(session: Session, ticket: Ticket) -> str:
@@ -44,13 +40,14 @@ class QueueRow:
     deadline: DeadlineState
 
 
-def queue_rows(session: Session, settings: Settings, page: list[Ticket], today: date) -> list[QueueRow]:
+def queue_rows(session: Session, settings: Settings, page: list[Ticket]) -> list[QueueRow]:
+    states = deadline_states(settings)
     return [
         QueueRow(
             ticket=ticket,
             caller_phone=mask_phone(ticket.caller_phone),
             text=marked_text(session, ticket),
-            deadline=deadline_state(ticket.stage_deadline, ticket.status in OPEN, settings, today),
+            deadline=states(ticket.stage_deadline, ticket.status in OPEN),
         )
         for ticket in page
     ]
@@ -58,7 +55,7 @@ def queue_rows(session: Session, settings: Settings, page: list[Ticket], today: 
 
 def emergencies(session: Session, user: User) -> list[dict[str, Any]]:
     """Open level-1 tickets the user may see that nobody is investigating yet: the alert banner."""
-    criteria = tickets.ticket_filter(user, statuses=EMERGENCY_WATCH, urgency=EMERGENCY)
+    criteria = tickets.ticket_filter(user, statuses=list(EMERGENCY_WATCH), urgency=EMERGENCY_URGENCY)
     page, _ = store.list_tickets(session, criteria, limit=20, order=[Ticket.created_at.asc(), Ticket.id.asc()])
     return [tickets.summary(ticket) for ticket in page]
 

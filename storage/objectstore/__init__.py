@@ -1,4 +1,5 @@
 """Where recordings live: one interface, a local-folder and an S3 backend."""
+
 from __future__ import annotations
 
 from pathlib import Path

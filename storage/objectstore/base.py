@@ -4,6 +4,7 @@ Every object is written once, with its SHA-256 and a retain-until date, and stay
 locked (COMPLIANCE mode) until then; a legal hold keeps it longer. Nothing in this
 interface can shorten a retention or delete a locked object.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

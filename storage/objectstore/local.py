@@ -5,6 +5,7 @@ the retention: objects are written once and made read-only, their retain-until
 and legal hold live in a read-only JSON sidecar (``<key>.lock.json``), and
 ``delete_if_expired`` is the only code path that removes a file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +35,9 @@ _SIDECAR_SUFFIX = ".lock.json"
 _READ_ONLY = 0o444
 
 
-def read_file_range(path: Path, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+def read_file_range(
+    path: Path, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[bytes]:
     """Bytes ``start``..``end`` (inclusive) of a file, in chunks."""
     with open(path, "rb") as handle:
         handle.seek(start)

@@ -6,6 +6,7 @@ that nobody — these credentials included — can delete or shorten it early.
 Writes are conditional (``If-None-Match: *``) so a retried upload never
 replaces an object.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from storage.objectstore.base import (
     CHUNK_SIZE,
@@ -96,13 +98,15 @@ class S3Store:
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             config=Config(
-                s3={"addressing_style": "path"},
+                # The body's SHA-256 goes in the signed x-amz-checksum-sha256 header, which S3 checks:
+                # signing the payload as well would hash every recording a second time.
+                s3={"addressing_style": "path", "payload_signing_enabled": False},
                 signature_version="s3v4",
                 retries={"max_attempts": 3, "mode": "standard"},
                 connect_timeout=5,
                 read_timeout=60,
                 max_pool_connections=max_connections,
-                # We send SHA-256 ourselves and verify every read ourselves: no second hashing in botocore.
+                # We send the SHA-256 ourselves and verify every read ourselves: no extra checksums in botocore.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
             ),

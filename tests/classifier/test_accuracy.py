@@ -32,9 +32,15 @@ def test_whisper_transcribed_dev_set(clf: Classifier, shared_eval: Path) -> None
     check(clf, shared_eval / "complaints-dev-asr.tsv", category=0.90)
 
 
-@pytest.mark.parametrize("name", ["heldout_a.tsv"])
+@pytest.mark.parametrize("name", ["heldout_a.tsv", "heldout_b.tsv"])
 def test_spoken_style_held_out_sets(clf: Classifier, name: str) -> None:
+    """Written by another helper; heldout_b was first run blind (see the classifier report)."""
     path = DATA / name
     if not path.exists():
         pytest.skip(f"{name} not written yet")
-    check(clf, path, category=0.90, department=0.90)
+    check(clf, path, category=0.95, department=0.95)
+
+
+def test_spoken_tuning_set(clf: Classifier) -> None:
+    """The classifier author's own spoken-style sentences, written to probe vocabulary gaps."""
+    check(clf, DATA / "spoken_tuning.tsv", category=0.95, department=0.95)

@@ -4,7 +4,12 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier
-from classifier.evaluate import LabelledFileError, evaluate, format_report, read_labelled
+from classifier.evaluate import (
+    LabelledFileError,
+    evaluate,
+    format_report,
+    read_labelled,
+)
 
 HEADER = "id\tcategory\tdepartment\turgency\ttext\n"
 ROWS = (

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from e2e_harness import Hotline, Webhook, serve_webhook
+
 from hotline.config import Settings
 from transcription import ensure_packaged_model
 

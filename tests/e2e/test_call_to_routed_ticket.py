@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e_harness import Hotline, Webhook, sip_harness
 from sqlalchemy import select
 
 from hotline import access
@@ -30,8 +31,6 @@ from storage.db import Database
 from storage.models import Call, Recording, Ticket, Transcript
 from storage.recordings import retain_until
 from transcription.text import cer
-
-from e2e_harness import Hotline, Webhook, sip_harness
 
 pytestmark = [pytest.mark.slow, pytest.mark.sip, pytest.mark.model]
 

@@ -7,18 +7,27 @@ import subprocess
 
 import httpx
 import pytest
-
 from e2e_harness import CLI, sip_harness
+
 from hotline.config import Settings
-from hotline.demo.caller import probe_agent
+from hotline.demo.probe import probe_agent
 
 
-def test_serve_refuses_invalid_configuration(settings: Settings) -> None:
-    result = subprocess.run([*CLI, "serve"], env={**os.environ, "HOTLINE_RETENTION_YEARS": "1"},
-                            capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HOTLINE_RETENTION_YEARS", "1", "invalid configuration: retention_years"),
+        ("HOTLINE_SIP_PORT", "99999", "invalid configuration: sip_port"),
+        ("HOTLINE_DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:1/none", "cannot open the database"),
+    ],
+)
+def test_serve_refuses_invalid_configuration(settings: Settings, variable: str, value: str, message: str) -> None:
+    result = subprocess.run([*CLI, "serve"], env={**os.environ, variable: value},
+                            capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode != 0
-    assert "invalid configuration: retention_years" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
 
 
 @pytest.mark.slow

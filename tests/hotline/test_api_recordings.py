@@ -1,4 +1,5 @@
 """Recording endpoints over HTTP: who may listen, ranges for the player, holds, grants, audit."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,9 +31,10 @@ def recording(db: Database, settings, spool_recording, make_ticket: Callable[...
 def granted(client: TestClient, login: Login, staff: dict[str, User]) -> User:
     """The supervisor, authorised by the admin for juweihui's recordings."""
     response = client.post(
-        "/recording-grants", json={"username": staff["supervisor"].username, "scope": "juweihui"},
+        "/recording-grants",
+        json={"username": staff["supervisor"].username, "scope": "juweihui"},
         headers=login(staff["admin"]),
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     return staff["supervisor"]
 
@@ -63,7 +65,9 @@ def test_only_a_granted_supervisor_gets_audio(
     assert {result for _, result, _ in log[:-1]} == {"refused"}
 
 
-def test_ranges_for_a_seeking_player(client: TestClient, login: Login, granted: User, recording: Recording, settings) -> None:
+def test_ranges_for_a_seeking_player(
+    client: TestClient, login: Login, granted: User, recording: Recording, settings
+) -> None:
     data = stored_bytes(LocalStore(settings.recordings_dir), recording)
     headers = login(granted)
 
@@ -85,7 +89,9 @@ def test_purpose_is_required(client: TestClient, login: Login, granted: User, re
     assert client.get(f"/recordings/{recording.id}/audio?purpose=x", headers=login(granted)).status_code == 400
 
 
-def test_unknown_recording_and_no_presigned_urls_locally(client: TestClient, login: Login, granted: User, recording) -> None:
+def test_unknown_recording_and_no_presigned_urls_locally(
+    client: TestClient, login: Login, granted: User, recording
+) -> None:
     assert client.get(f"/recordings/9999/audio?purpose={PURPOSE}", headers=login(granted)).status_code == 404
     response = client.get(f"/recordings/{recording.id}/presigned?purpose={PURPOSE}", headers=login(granted))
     assert response.status_code == 400 and "S3" in response.json()["detail"]
@@ -118,7 +124,9 @@ def test_legal_hold_by_supervisors_with_a_reason(
     assert LocalStore(settings.recordings_dir).head(recording.key).legal_hold
     released = client.post(f"{url}/release", json={"reason": "结案"}, headers=login(staff["supervisor"]))
     assert released.json()["legal_hold"] is False
-    assert client.post("/recordings/999/hold", json={"reason": "x"}, headers=login(staff["supervisor"])).status_code == 404
+    assert (
+        client.post("/recordings/999/hold", json={"reason": "x"}, headers=login(staff["supervisor"])).status_code == 404
+    )
 
 
 def test_grants_are_administered_by_admins(
@@ -127,13 +135,17 @@ def test_grants_are_administered_by_admins(
     admin = login(staff["admin"])
     for user in ("supervisor", "auditor", "dispatcher"):
         assert client.get("/recording-grants", headers=login(staff[user])).status_code == 403
-        response = client.post("/recording-grants", json={"username": "supervisor1", "scope": "all"}, headers=login(staff[user]))
+        response = client.post(
+            "/recording-grants", json={"username": "supervisor1", "scope": "all"}, headers=login(staff[user])
+        )
         assert response.status_code == 403
     (listed,) = client.get("/recording-grants", headers=admin).json()
     assert (listed["username"], listed["scope"], listed["granted_by"]) == ("supervisor1", "juweihui", "admin1")
     bad = client.post("/recording-grants", json={"username": "dispatcher1", "scope": "all"}, headers=admin)
     assert bad.status_code == 422 and "supervisors" in bad.json()["detail"]
-    assert client.post("/recording-grants", json={"username": "ghost", "scope": "all"}, headers=admin).status_code == 404
+    assert (
+        client.post("/recording-grants", json={"username": "ghost", "scope": "all"}, headers=admin).status_code == 404
+    )
 
     assert _audio(client, recording, login(granted)).status_code == 200
     revoked = client.post(f"/recording-grants/{listed['id']}/revoke", headers=admin)
@@ -154,7 +166,10 @@ def test_audit_log_is_for_auditors(
 
     found = client.get("/audit/entries?action=listen", headers=auditor).json()
     assert found["total"] == 2
-    assert [(e["actor"], e["result"]) for e in found["entries"]] == [("dispatcher1", "refused"), ("supervisor1", "granted")]
+    assert [(e["actor"], e["result"]) for e in found["entries"]] == [
+        ("dispatcher1", "refused"),
+        ("supervisor1", "granted"),
+    ]
     refused = client.get("/audit/entries?result=refused&actor=dispatcher1", headers=auditor).json()
     assert refused["total"] == 1 and refused["entries"][0]["purpose"] == "投诉处理"
 

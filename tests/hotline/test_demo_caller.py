@@ -1,23 +1,18 @@
 """The demo caller's ears: when the agent has finished speaking, and when it beeped."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hotline.demo import samples
-from hotline.demo.caller import FRAME_SAMPLES, Listener, probe_agent
+from hotline.demo.caller import FRAME_SAMPLES, Listener
+from hotline.demo.probe import probe_agent
+from hotline.demo.speech import phone_samples
 
 PROMPTS = Path(__file__).resolve().parents[2] / "hotline" / "sip" / "prompts"
 RATE = 8000
-
-
-def pcm(path: Path) -> np.ndarray:
-    raw = subprocess.run(["sox", str(path), "-t", "raw", "-r", str(RATE), "-c", "1", "-b", "16",
-                          "-e", "signed-integer", "-L", "-"], check=True, capture_output=True).stdout
-    return np.frombuffer(raw, dtype="<i2")
 
 
 def listen(*parts: np.ndarray) -> Listener:
@@ -46,15 +41,15 @@ def test_a_beep_is_heard_once_it_has_ended(hertz: float) -> None:
 def test_the_agents_own_beep_prompt_is_a_beep_and_its_spoken_prompts_are_not() -> None:
     spoken = [p for p in PROMPTS.glob("*.wav") if p.name != "beep.wav"]
     assert spoken, "no prompts in hotline/sip/prompts"
-    assert listen(pcm(PROMPTS / "beep.wav"), silence(0.3)).beep_ended_since(0)
-    assert not [p.name for p in spoken if listen(pcm(p), silence(0.3)).beep_ended_since(0)]
+    assert listen(phone_samples(PROMPTS / "beep.wav"), silence(0.3)).beep_ended_since(0)
+    assert not [p.name for p in spoken if listen(phone_samples(p), silence(0.3)).beep_ended_since(0)]
 
 
 def test_speech_is_sound_but_never_a_beep() -> None:
     bundled = samples()
     assert bundled, "no bundled samples"
     for sample in bundled:
-        heard = listen(pcm(sample.path), silence(1.0))
+        heard = listen(phone_samples(sample.path), silence(1.0))
         assert heard.heard_sound_since(0)
         assert not heard.beep_ended_since(0), sample.name
         assert heard.quiet_seconds() >= 1.0  # the samples end in a little silence of their own

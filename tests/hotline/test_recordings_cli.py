@@ -1,4 +1,6 @@
 """``hotline recordings|audit|retention``: the operator's commands, run in-process."""
+# ruff: noqa: F811  (tests take the imported ``hotline`` fixture as a parameter)
+
 from __future__ import annotations
 
 import json
@@ -10,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from recording_fixtures import reload
-from test_ticket_cli import Run, hotline  # noqa: F401  (the shared in-process CLI runner)
 
 from storage.db import Database
 from storage.models import User
@@ -18,7 +19,7 @@ from storage.models import User
 RETENTION_MESSAGE = "HOTLINE_RETENTION_YEARS=1 is below the legal minimum of 2 years"
 
 
-def test_upload_list_show_hold_release(hotline: Run, db: Database, spool_recording, staff: dict[str, User]) -> None:
+def test_upload_list_show_hold_release(hotline, db: Database, spool_recording, staff: dict[str, User]) -> None:
     recording = spool_recording()
 
     code, out, err = hotline("recordings", "upload-pending")
@@ -39,13 +40,14 @@ def test_upload_list_show_hold_release(hotline: Run, db: Database, spool_recordi
     shown = json.loads(out)
     assert shown["key"] == recording.key and shown["version_id"]
     assert [(e["action"], e["actor"], e["reason"]) for e in shown["events"]] == [
-        ("hold", "supervisor1", "申诉"), ("release", "supervisor1", "复核完毕"),
-    ]  # fmt: skip
+        ("hold", "supervisor1", "申诉"),
+        ("release", "supervisor1", "复核完毕"),
+    ]
     code, _, err = hotline("recordings", "show", "999")
     assert code == 1 and err.strip() == "error: no recording 999"
 
 
-def test_grant_and_revoke(hotline: Run, staff: dict[str, User]) -> None:
+def test_grant_and_revoke(hotline, staff: dict[str, User]) -> None:
     code, _, err = hotline("recordings", "grant", "supervisor1", "--scope", "all", user="supervisor1")
     assert code == 1 and "only the admin role" in err
     code, _, err = hotline("recordings", "grant", "dispatcher1", "--scope", "all", user="admin1")
@@ -62,7 +64,7 @@ def test_grant_and_revoke(hotline: Run, staff: dict[str, User]) -> None:
     assert hotline("recordings", "revoke", "999", user="admin1")[0] == 1
 
 
-def test_retention_sweep_and_dry_run(hotline: Run, db: Database, spool_recording) -> None:
+def test_retention_sweep_and_dry_run(hotline, db: Database, spool_recording) -> None:
     expired = spool_recording(recorded_at=datetime.now(UTC) - timedelta(days=800))
     kept = spool_recording()
     hotline("recordings", "upload-pending")
@@ -77,7 +79,7 @@ def test_retention_sweep_and_dry_run(hotline: Run, db: Database, spool_recording
     assert code == 0 and ": 0 deleted, 0 not deleted" in out
 
 
-def test_audit_verify_and_export(hotline: Run, staff: dict[str, User], tmp_path: Path) -> None:
+def test_audit_verify_and_export(hotline, staff: dict[str, User], tmp_path: Path) -> None:
     hotline("recordings", "grant", "supervisor1", "--scope", "all", user="admin1")
 
     code, out, _ = hotline("audit", "verify")
@@ -97,7 +99,7 @@ def test_audit_verify_and_export(hotline: Run, staff: dict[str, User], tmp_path:
 @pytest.mark.parametrize(
     "command", [("recordings", "upload-pending"), ("retention", "sweep"), ("recordings", "list"), ("audit", "verify")]
 )
-def test_retention_below_two_years_is_refused(hotline: Run, monkeypatch: pytest.MonkeyPatch, command) -> None:
+def test_retention_below_two_years_is_refused(hotline, monkeypatch: pytest.MonkeyPatch, command) -> None:
     monkeypatch.setenv("HOTLINE_RETENTION_YEARS", "1")
     try:
         code, out, err = hotline(*command)
@@ -115,7 +117,10 @@ def test_serving_commands_refuse_short_retention_at_start(settings, command: str
     environment = dict(os.environ, HOTLINE_RETENTION_YEARS="1")
     done = subprocess.run(
         [str(Path(sys.executable).with_name("hotline")), command],
-        env=environment, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert RETENTION_MESSAGE in done.stderr and "Traceback" not in done.stderr

@@ -2,45 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
 
-from hotline.cli import common
-from hotline.cli.main import main
 from storage.db import Database
 from storage.models import Ticket, User
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def hotline(settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    """Run the CLI with the test instance's settings; returns (exit code, stdout, stderr)."""
-
-    def run(*args: str, user: str | None = None) -> tuple[int, str, str]:
-        common.settings.cache_clear()
-        common.database.cache_clear()
-        if user:
-            monkeypatch.setenv("HOTLINE_USER", user)
-        monkeypatch.setattr(sys, "argv", ["hotline", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            monkeypatch.delenv("HOTLINE_USER", raising=False)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    common.database().dispose()
-    common.settings.cache_clear()
-    common.database.cache_clear()
 
 
 def _tickets(db: Database) -> int:
@@ -48,7 +15,7 @@ def _tickets(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Ticket)) or 0
 
 
-def test_register_list_show_transition(hotline: Run, staff: dict[str, User]) -> None:
+def test_register_list_show_transition(hotline, staff: dict[str, User]) -> None:
     code, out, err = hotline("tickets", "register", "--channel", "letter", "--content", "楼道堆放杂物",
                              "--phone", "13812345678", "--json", user="dispatcher1")
     assert code == 0, err
@@ -86,7 +53,7 @@ def test_register_list_show_transition(hotline: Run, staff: dict[str, User]) -> 
     ],
 )
 def test_errors_are_one_line_and_store_nothing(
-    args: tuple[str, ...], user: str | None, message: str, hotline: Run, staff: dict[str, User], db: Database
+    args: tuple[str, ...], user: str | None, message: str, hotline, staff: dict[str, User], db: Database
 ) -> None:
     code, out, err = hotline(*args, user=user)
     assert code != 0 and out == ""
@@ -94,12 +61,12 @@ def test_errors_are_one_line_and_store_nothing(
     assert _tickets(db) == 0
 
 
-def test_acting_user_is_required(hotline: Run, staff: dict[str, User]) -> None:
+def test_acting_user_is_required(hotline, staff: dict[str, User]) -> None:
     code, _, err = hotline("tickets", "list")
     assert code != 0 and "--as" in err and "Traceback" not in err
 
 
-def test_illegal_transition_exits_non_zero(hotline: Run, staff: dict[str, User], make_ticket) -> None:
+def test_illegal_transition_exits_non_zero(hotline, staff: dict[str, User], make_ticket) -> None:
     number = make_ticket().number
     code, _, err = hotline("tickets", "transition", number, "close", user="supervisor1")
     assert code == 1
@@ -108,14 +75,14 @@ def test_illegal_transition_exits_non_zero(hotline: Run, staff: dict[str, User],
     assert code == 1 and "--param expects key=value" in err
 
 
-def test_handlers_list_only_their_department(hotline: Run, staff: dict[str, User], make_ticket) -> None:
+def test_handlers_list_only_their_department(hotline, staff: dict[str, User], make_ticket) -> None:
     mine = make_ticket("dispatched", department="juweihui").number
     make_ticket("dispatched", department="wuye")
     out = hotline("tickets", "list", "--json", user="handler_juweihui")[1]
     assert [json.loads(line)["number"] for line in out.splitlines()] == [mine]
 
 
-def test_users_add_list_disable_enable(hotline: Run, db: Database) -> None:
+def test_users_add_list_disable_enable(hotline, db: Database) -> None:
     assert hotline("users", "add", "li", "--role", "handler", "--department", "wuye",
                    "--password", "long-enough")[:2] == (0, "added li (handler, wuye)\n")
     assert hotline("users", "add", "li", "--role", "auditor", "--password", "long-enough")[2] == \
@@ -126,7 +93,7 @@ def test_users_add_list_disable_enable(hotline: Run, db: Database) -> None:
     assert hotline("users", "enable", "li")[1] == "li enabled\n"
 
 
-def test_report_writes_markdown_and_csv(hotline: Run, settings, make_ticket) -> None:
+def test_report_writes_markdown_and_csv(hotline, settings, make_ticket) -> None:
     from datetime import UTC, datetime
 
     make_ticket("closed", now=datetime(2026, 11, 3, 2, tzinfo=UTC))
@@ -138,7 +105,7 @@ def test_report_writes_markdown_and_csv(hotline: Run, settings, make_ticket) -> 
     assert csv_path.read_text().splitlines()[1].startswith("juweihui,1,1,1.0,4.0")
 
 
-def test_reminders_run_is_idempotent(hotline: Run, make_ticket) -> None:
+def test_reminders_run_is_idempotent(hotline, make_ticket) -> None:
     from datetime import UTC, datetime
 
     number = make_ticket("dispatched", now=datetime(2026, 11, 2, 2, tzinfo=UTC)).number
@@ -160,7 +127,7 @@ def test_first_admin_credentials(settings, db: Database) -> None:
     assert ensure_first_admin(db, settings) is None
 
 
-def test_the_last_active_admin_cannot_be_disabled(hotline: Run, staff: dict[str, User]) -> None:
+def test_the_last_active_admin_cannot_be_disabled(hotline, staff: dict[str, User]) -> None:
     code, _, err = hotline("users", "disable", "admin1")
     assert code == 1 and err == "error: admin1 is the last active admin; enable another admin first\n"
     hotline("users", "add", "admin2", "--role", "admin", "--password", "long-enough")

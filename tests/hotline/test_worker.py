@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from classifier import load_classifier
+from classifier import TaxonomyError, load_classifier
 from hotline.config import Settings
 from hotline.stores import recording_store
 from hotline.tickets import register_ticket
@@ -190,6 +190,24 @@ def test_a_transcribed_call_is_stored_routed_and_dispatched(db, settings, call) 
     # Confident, not confidential: the routing policy dispatched it without waiting for review.
     assert (ticket.status, ticket.assignee_department) == ("dispatched", "juweihui")
     assert not [e for e in ticket.events if e.action == "alert"]
+
+
+def test_a_typed_complaint_is_classified_for_review_and_stays_with_its_owner(db, settings) -> None:
+    with db.write() as session:
+        ticket_id = register_ticket(
+            session, settings, channel="walk_in", actor="dispatcher1", content=STREETLIGHT
+        ).id
+    speech = ScriptedSpeech("")
+
+    assert _worker(settings, db, speech).run_once() == 1
+
+    assert speech.heard == []  # no audio involved
+    ticket = _ticket(db, ticket_id)
+    assert (ticket.category, ticket.department) == ("facility", "juweihui")
+    [classified] = [e for e in ticket.events if e.action == "classify"]
+    assert classified.data["keywords"] and classified.data["applied"]
+    # 首诉负责制: a typed ticket is routed by the staff member who registered it, not dispatched.
+    assert (ticket.status, ticket.owner) == ("registered", "dispatcher1")
 
 
 def test_an_emergency_call_raises_an_alert_at_once(db, settings, call, webhook, caplog) -> None:
@@ -372,6 +390,29 @@ def test_a_job_interrupted_hard_is_released_for_another_worker(db, settings, cal
         _worker(settings, db, interrupted).process_next()
     job = _job(db, phone.job_id)
     assert (job.status, job.attempts, job.leased_by) == ("queued", 0, None)
+
+
+def test_a_broken_taxonomy_stops_the_worker_instead_of_failing_every_job(db, settings, call, tmp_path) -> None:
+    phone = call()
+    worker = _worker(settings, db, ScriptedSpeech(STREETLIGHT), taxonomy=tmp_path / "missing.yaml")
+
+    with pytest.raises(TaxonomyError, match="missing.yaml"):
+        worker.process_next()
+    job = _job(db, phone.job_id)
+    assert (job.status, job.attempts, job.last_error) == ("queued", 0, None)
+
+
+def test_the_worker_command_reports_an_unusable_model_and_leaves_the_job_queued(db, settings, call, tmp_path) -> None:
+    phone = call()
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("hotline")), "worker", "--once"],
+        env={**os.environ, "HOTLINE_WHISPER_MODEL": str(tmp_path / "no-model")},
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 1
+    assert "error: worker stopped, its job left queued:" in result.stderr
+    assert "no-model" in result.stderr and "Traceback" not in result.stderr
+    assert (_job(db, phone.job_id).status, _job(db, phone.job_id).attempts) == ("queued", 0)
 
 
 def test_two_workers_share_many_calls_and_process_each_exactly_once(db, settings, call) -> None:

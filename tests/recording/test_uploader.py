@@ -1,4 +1,5 @@
 """Spool → object store: verified, recorded, the spool copy removed only afterwards; failures retried."""
+
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,9 @@ from storage.db import Database
 from storage.objectstore import LocalStore
 
 
-def test_spooled_recordings_are_stored_verified_and_unspooled(db: Database, spool_recording, local_store: LocalStore) -> None:
+def test_spooled_recordings_are_stored_verified_and_unspooled(
+    db: Database, spool_recording, local_store: LocalStore
+) -> None:
     first, second = spool_recording(), spool_recording()
     spool = Path(first.spool_path)
     data = spool.read_bytes()
@@ -20,17 +23,26 @@ def test_spooled_recordings_are_stored_verified_and_unspooled(db: Database, spoo
     assert upload_pending(db, local_store) == 2
 
     stored = reload(db, first.id)
-    assert (stored.status, stored.backend, stored.spool_path, stored.last_upload_error) == ("stored", "local", None, None)
+    assert (stored.status, stored.backend, stored.spool_path, stored.last_upload_error) == (
+        "stored",
+        "local",
+        None,
+        None,
+    )
     assert stored.version_id == local_store.head(stored.key).version_id
     assert stored.uploaded_at is not None and stored.upload_attempts == 1
     assert (local_store.root / stored.key).read_bytes() == data
     assert not spool.exists() and not Path(second.spool_path).exists()
     head = local_store.head(stored.key)
-    assert head.sha256 == stored.sha256 and head.retain_until.replace(tzinfo=UTC) >= stored.retain_until.replace(tzinfo=UTC)
+    assert head.sha256 == stored.sha256 and head.retain_until.replace(tzinfo=UTC) >= stored.retain_until.replace(
+        tzinfo=UTC
+    )
     assert upload_pending(db, local_store) == 0
 
 
-def test_a_broken_spool_file_is_counted_and_retried_later(db: Database, spool_recording, local_store: LocalStore) -> None:
+def test_a_broken_spool_file_is_counted_and_retried_later(
+    db: Database, spool_recording, local_store: LocalStore
+) -> None:
     broken, fine = spool_recording(), spool_recording()
     Path(broken.spool_path).write_bytes(b"truncated")
 
@@ -45,7 +57,9 @@ def test_a_broken_spool_file_is_counted_and_retried_later(db: Database, spool_re
     assert upload_pending(db, local_store, retry_seconds=30) == 0  # not due yet
 
 
-def test_an_interrupted_upload_is_adopted_not_duplicated(db: Database, spool_recording, local_store: LocalStore) -> None:
+def test_an_interrupted_upload_is_adopted_not_duplicated(
+    db: Database, spool_recording, local_store: LocalStore
+) -> None:
     recording = spool_recording()
     # the previous run stored the object, then died before recording it and after losing the spool copy
     info = local_store.put(

@@ -1,4 +1,5 @@
 """The spool survives an S3 outage: recordings wait, then are uploaded once the store is back."""
+
 from __future__ import annotations
 
 import threading

@@ -5,9 +5,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sip_harness import AgentProcess, free_port
 
 from hotline.config import Settings
-from sip_harness import AgentProcess, free_port
 
 
 @pytest.fixture

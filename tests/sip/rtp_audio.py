@@ -13,9 +13,9 @@ import struct
 import threading
 import wave
 from pathlib import Path
+from typing import Self
 
 import numpy as np
-
 from sip_harness import REPO, pcap_tool
 
 RATE = 8000
@@ -36,7 +36,7 @@ class RtpSniffer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._capture, daemon=True)
 
-    def __enter__(self) -> RtpSniffer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -19,6 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
+from hotline.config import Settings
+from storage.db import Database
+from storage.models import Call
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).parent / "scenarios"
 SPEECH_DIR = REPO.parent / "shared" / "eval" / "audio-dev"
@@ -202,3 +208,19 @@ class Caller:
 
     def run(self) -> SippResult:
         return self.start().wait()
+
+
+def spooled(settings: Settings, pattern: str) -> list[Path]:
+    """Files in the agents' spools (one folder per SIP port)."""
+    return list(settings.spool_dir.glob(f"sip-*/{pattern}"))
+
+
+def finished_calls(db: Database, count: int = 1, timeout: float = 60.0) -> list[Call]:
+    """The call rows once ``count`` calls have their final report (end time) stored."""
+
+    def ended() -> list[Call] | None:
+        with db.read() as session:
+            rows = session.scalars(select(Call).where(Call.ended_at.is_not(None)).order_by(Call.id)).all()
+        return list(rows) if len(rows) >= count else None
+
+    return wait_for(ended, timeout, message=f"{count} finished call report(s)")

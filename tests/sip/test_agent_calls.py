@@ -14,14 +14,23 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from rtp_audio import (
+    RtpSniffer,
+    as_sent,
+    count_sequence,
+    find,
+    prompt,
+    read_wav,
+    rms,
+    window_correlations,
+)
+from sip_harness import SPEECH_DIR, Caller, finished_calls, pcap_tool, spooled, wait_for
 from sqlalchemy import select
 
 from hotline import tickets
 from hotline.config import Settings
 from hotline.sip.prompts import PromptCatalog, spoken_date, spoken_digits
 from hotline.users import create_user
-from rtp_audio import RtpSniffer, as_sent, count_sequence, find, prompt, read_wav, rms, window_correlations
-from sip_harness import SPEECH_DIR, Caller, pcap_tool, wait_for
 from storage import jobs, recordings
 from storage.db import Database
 from storage.models import Call, Job, Recording, Ticket
@@ -41,17 +50,6 @@ LENGTH_TOLERANCE = 0.5
 def complaint(speech: Path, *tail: str, key: str = "1") -> list[str]:
     """The caller's RTP: a menu key during the notices, silence, the complaint, then ``tail``."""
     return ["silence=0.5", f"dtmf={key}", f"silence={SPEECH_AT - 0.5 - KEY:.3f}", str(speech), *tail]
-
-
-def finished_calls(db: Database, count: int = 1, timeout: float = 60.0) -> list[Call]:
-    """The call rows once ``count`` calls have their final report (end time) stored."""
-
-    def ended() -> list[Call] | None:
-        with db.read() as session:
-            rows = session.scalars(select(Call).where(Call.ended_at.is_not(None)).order_by(Call.id)).all()
-        return list(rows) if len(rows) >= count else None
-
-    return wait_for(ended, timeout, message=f"{count} finished call report(s)")
 
 
 def ticket_of(db: Database, call: Call) -> tuple[Ticket, list[Recording], list[Job]]:
@@ -219,7 +217,7 @@ def test_hang_up_during_greeting_leaves_a_call_row_and_no_ticket(
     assert (call.menu_path, call.hangup_cause, call.ticket_id) == ("", "caller-hangup", None)
     assert call.caller_number == CALLER
     # No ticket to keep it for: the audio of the greeting is not kept either.
-    wait_for(lambda: not list(settings.spool_dir.iterdir()), 30, message="an empty spool")
+    wait_for(lambda: not spooled(settings, "*.wav") + spooled(settings, "*.json"), 30, message="an empty spool")
 
 
 def test_caller_vanishing_without_bye_is_hung_up_after_the_rtp_timeout(
@@ -251,7 +249,7 @@ def test_kill_9_mid_call_then_restart_recovers_the_recording(
     spoken_by = SPEECH_AT + 6.0
 
     def recorded_enough() -> list[Path]:
-        return [path for path in settings.spool_dir.glob("*.wav") if path.stat().st_size > spoken_by * 16000]
+        return [path for path in spooled(settings, "*.wav") if path.stat().st_size > spoken_by * 16000]
 
     (wav_path,) = wait_for(recorded_enough, 90, message="the recording to grow")
     agent.kill()
@@ -286,7 +284,7 @@ def test_four_calls_are_recorded_and_a_fifth_is_busy(
     four = Caller(tmp_path / "four", (agent.host, agent.port), "caller_hangs_up.xml",
                   complaint(SPEECH, "silence=0.5"), calls=4,
                   pause_ms=int(sent_seconds * 1000)).start()
-    wait_for(lambda: len(list(settings.spool_dir.glob("*.json"))) == 4, 60, message="four answered calls")
+    wait_for(lambda: len(spooled(settings, "*.json")) == 4, 60, message="four answered calls")
     fifth = Caller(tmp_path / "fifth", (agent.host, agent.port), "refused.xml").run()
     assert fifth.responses()[-1] == 486
     assert four.wait().returncode == 0
@@ -318,7 +316,7 @@ def test_sigterm_hangs_up_and_reports_an_interrupted_complaint(
     caller = Caller(tmp_path / "sipp", (agent.host, agent.port), "agent_hangs_up.xml",
                     complaint(SPEECH, "silence=30")).start()
     in_complaint = (SPEECH_AT + 2) * 16000
-    wait_for(lambda: [p for p in settings.spool_dir.glob("*.wav") if p.stat().st_size > in_complaint], 90,
+    wait_for(lambda: [p for p in spooled(settings, "*.wav") if p.stat().st_size > in_complaint], 90,
              message="the complaint to be recorded")
     assert agent.stop() == 0
     assert caller.wait().returncode == 0  # the agent's BYE ended the call properly

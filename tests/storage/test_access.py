@@ -2,6 +2,7 @@
 
 Runs on the local backend (fast) and on S3 (SeaweedFS, slow) through ``recording_store``.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,9 @@ def _audit_log(db: Database) -> list[tuple[str, str, int | None, str | None, str
     with db.read() as session:
         return [
             (e.actor, e.action, e.recording_id, e.purpose, e.result)
-            for e in session.query(AuditEntry).where(AuditEntry.action.in_(["listen", "presign"])).order_by(AuditEntry.id)
+            for e in session.query(AuditEntry)
+            .where(AuditEntry.action.in_(["listen", "presign"]))
+            .order_by(AuditEntry.id)
         ]
 
 
@@ -59,19 +62,27 @@ def test_authorisation_matrix(
         with db.write() as session:
             for scope in grants:
                 session.add(access.RecordingGrant(user_id=user.id, scope=scope, granted_by="admin"))
-    recording = _stored(db, spool_recording, recording_store, ticket=ticket_factory(department="chengguan", confidential=confidential))
+    recording = _stored(
+        db, spool_recording, recording_store, ticket=ticket_factory(department="chengguan", confidential=confidential)
+    )
 
     if allowed:
-        opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5")
+        opened = open_recording(
+            db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5"
+        )
         assert b"".join(opened.chunks) == stored_bytes(recording_store, recording)
     else:
         with pytest.raises(access.Refused):
-            open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5")
+            open_recording(
+                db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5"
+            )
 
     assert _audit_log(db) == [("someone", "listen", recording.id, PURPOSE, "granted" if allowed else "refused")]
 
 
-def test_revoked_grants_and_inactive_supervisors_are_refused(db: Database, user_factory, spool_recording, recording_store) -> None:
+def test_revoked_grants_and_inactive_supervisors_are_refused(
+    db: Database, user_factory, spool_recording, recording_store
+) -> None:
     recording = _stored(db, spool_recording, recording_store)
     revoked = user_factory("former", "supervisor", grants=("all",))
     with db.write() as session:
@@ -112,16 +123,25 @@ def test_a_listed_purpose_is_required(db: Database, user_factory, spool_recordin
     assert _audit_log(db) == [("sup", "listen", recording.id, purpose, "refused")]
 
 
-def test_the_attempt_is_audited_before_any_byte_is_served(db: Database, user_factory, spool_recording, recording_store) -> None:
+def test_the_attempt_is_audited_before_any_byte_is_served(
+    db: Database, user_factory, spool_recording, recording_store
+) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
 
-    opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.1.2.3")
+    opened = open_recording(
+        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.1.2.3"
+    )
 
     # nothing has been read from ``opened.chunks`` yet, and the entry is already committed
     with db.read() as session:
         entry = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
-    assert (entry.actor, entry.result, entry.client, entry.ticket_number) == ("sup", "granted", "10.1.2.3", opened.ticket_number)
+    assert (entry.actor, entry.result, entry.client, entry.ticket_number) == (
+        "sup",
+        "granted",
+        "10.1.2.3",
+        opened.ticket_number,
+    )
     assert len(b"".join(opened.chunks)) == recording.size
 
 
@@ -152,7 +172,9 @@ def test_byte_ranges(db: Database, user_factory, spool_recording, recording_stor
     recording = _stored(db, spool_recording, recording_store, size=200_000)
     data = stored_bytes(recording_store, recording)
 
-    opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header)
+    opened = open_recording(
+        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
+    )
 
     assert opened.partial and (opened.start, opened.end) == span
     assert b"".join(opened.chunks) == data[span[0] : span[1] + 1]
@@ -160,20 +182,28 @@ def test_byte_ranges(db: Database, user_factory, spool_recording, recording_stor
 
 
 @pytest.mark.parametrize("header", ["bytes=200000-", "bytes=500-100", "bytes=-0"])
-def test_unsatisfiable_ranges_are_refused_and_audited(db: Database, user_factory, spool_recording, recording_store, header) -> None:
+def test_unsatisfiable_ranges_are_refused_and_audited(
+    db: Database, user_factory, spool_recording, recording_store, header
+) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store, size=200_000)
     with pytest.raises(access.RangeNotSatisfiable) as refused:
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header)
+        open_recording(
+            db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
+        )
     assert refused.value.size == 200_000
     assert [entry[-1] for entry in _audit_log(db)] == ["bad_range"]
 
 
 @pytest.mark.parametrize("header", ["items=0-5", "bytes=0-5,10-20", "bytes=x-y"])
-def test_ranges_we_do_not_serve_get_the_whole_recording(db: Database, user_factory, spool_recording, recording_store, header) -> None:
+def test_ranges_we_do_not_serve_get_the_whole_recording(
+    db: Database, user_factory, spool_recording, recording_store, header
+) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
-    opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header)
+    opened = open_recording(
+        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
+    )
     assert not opened.partial and opened.content_length == recording.size
 
 
@@ -185,7 +215,15 @@ def test_changed_content_is_refused_and_audited(db: Database, user_factory, spoo
     with pytest.raises(access.ContentChanged):
         open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
     with pytest.raises(access.ContentChanged):  # a range needs the whole file verified first
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range="bytes=0-10")
+        open_recording(
+            db,
+            recording_store,
+            user=user,
+            recording_id=recording.id,
+            purpose=PURPOSE,
+            client=None,
+            byte_range="bytes=0-10",
+        )
     assert [entry[-1] for entry in _audit_log(db)] == ["granted", "mismatch", "granted", "mismatch"]
 
 
@@ -207,7 +245,16 @@ def test_seeks_reuse_a_recent_verification(db: Database, user_factory, spool_rec
     cache = VerificationCache(ttl_seconds=300)
 
     def fetch(header: str | None) -> bytes:
-        opened = open_recording(db, store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header, verified=cache)
+        opened = open_recording(
+            db,
+            store,
+            user=user,
+            recording_id=recording.id,
+            purpose=PURPOSE,
+            client=None,
+            byte_range=header,
+            verified=cache,
+        )
         return b"".join(opened.chunks)
 
     fetch("bytes=0-")  # a player's first request: the whole file is read and verified
@@ -222,13 +269,26 @@ def test_an_expired_verification_is_redone(db: Database, user_factory, spool_rec
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
     cache = VerificationCache(ttl_seconds=0)
-    open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, verified=cache)
+    open_recording(
+        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, verified=cache
+    )
     tamper(db, recording_store, recording)
     with pytest.raises(access.ContentChanged):
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range="bytes=0-9", verified=cache)
+        open_recording(
+            db,
+            recording_store,
+            user=user,
+            recording_id=recording.id,
+            purpose=PURPOSE,
+            client=None,
+            byte_range="bytes=0-9",
+            verified=cache,
+        )
 
 
-def test_a_spooled_recording_is_served_from_the_spool_verified(db: Database, user_factory, spool_recording, recording_store) -> None:
+def test_a_spooled_recording_is_served_from_the_spool_verified(
+    db: Database, user_factory, spool_recording, recording_store
+) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = spool_recording()
     opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)

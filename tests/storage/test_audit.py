@@ -1,4 +1,5 @@
 """The audit log: a linear hash chain that shows any change, and a table that refuses edits."""
+
 from __future__ import annotations
 
 import csv
@@ -23,9 +24,15 @@ def _log(db: Database, count: int, actor: str = "sup1") -> None:
     for index in range(count):
         with db.write() as session:
             audit.append(
-                session, actor=actor, action="listen", result="granted", recording_id=index, purpose="投诉处理",
-                client="127.0.0.1", ticket_number="202611300001",
-            )  # fmt: skip
+                session,
+                actor=actor,
+                action="listen",
+                result="granted",
+                recording_id=index,
+                purpose="投诉处理",
+                client="127.0.0.1",
+                ticket_number="202611300001",
+            )
 
 
 def _tamper(db: Database, *statements: str) -> None:
@@ -57,7 +64,7 @@ def test_entries_form_a_verified_chain(db: Database) -> None:
     with db.read() as session:
         entries = session.query(AuditEntry).order_by(AuditEntry.id).all()
     assert entries[0].prev_hash == audit.GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(entries, entries[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(entries, entries[1:], strict=False))
     assert audit.verify_chain(db).anchored is False  # head unchanged: nothing new to anchor
 
 
@@ -123,9 +130,17 @@ def test_an_inserted_entry_is_detected(db: Database) -> None:
         second = session.get_one(AuditEntry, 2)
     # A forged grant chained onto entry 2 as if it had happened then, given the next free id.
     values = {
-        "id": 5, "at": second.at, "actor": "intruder", "action": "listen", "recording_id": 1,
-        "ticket_number": None, "purpose": "投诉处理", "result": "granted", "client": None, "detail": None,
-    }  # fmt: skip
+        "id": 5,
+        "at": second.at,
+        "actor": "intruder",
+        "action": "listen",
+        "recording_id": 1,
+        "ticket_number": None,
+        "purpose": "投诉处理",
+        "result": "granted",
+        "client": None,
+        "detail": None,
+    }
     forged = audit.chain_hash(second.hash, values)
     _tamper(
         db,
@@ -154,8 +169,12 @@ def test_search_and_export(db: Database) -> None:
         assert total == 2 and [e.id for e in page] == [5]
         later = audit.search(session, AuditQuery(since=datetime.now(UTC) + timedelta(minutes=1)))
         assert later == ([], 0)
-        rows = list(csv.DictReader(io.StringIO("".join(audit.export_lines(audit.iter_entries(session, AuditQuery()), "csv")))))
-        exported = json.loads("".join(audit.export_lines(audit.iter_entries(session, AuditQuery(actor="sup1")), "json")))
+        rows = list(
+            csv.DictReader(io.StringIO("".join(audit.export_lines(audit.iter_entries(session, AuditQuery()), "csv"))))
+        )
+        exported = json.loads(
+            "".join(audit.export_lines(audit.iter_entries(session, AuditQuery(actor="sup1")), "json"))
+        )
     assert [row["id"] for row in rows] == ["1", "2", "3", "4", "5"]
     assert rows[4]["prev_hash"] == rows[3]["hash"] and rows[0]["purpose"] == "投诉处理"
     assert [entry["actor"] for entry in exported] == ["sup1"] * 3

@@ -1,4 +1,5 @@
 """The local-folder backend enforces what S3 Object Lock enforces on a bucket."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Recording rows: keys by China date, retain-until dates, legal holds with who and why."""
+
 from __future__ import annotations
 
 import re
@@ -7,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from recording_fixtures import reload
 
+from recording.uploader import upload_pending
 from storage import audit, recordings
 from storage.db import Database
 from storage.models import AuditEntry, RecordingEvent
 from storage.objectstore import LocalStore, RetentionActive
-from recording.uploader import upload_pending
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -58,7 +59,9 @@ def test_add_recording_is_spooled_under_a_key_of_its_china_date(db: Database, ti
     assert audit.as_utc(stored.retain_until) == datetime(2029, 12, 1, 1, 0, tzinfo=CHINA)
 
 
-def test_legal_hold_and_release_are_events_with_who_and_why(db: Database, spool_recording, local_store: LocalStore) -> None:
+def test_legal_hold_and_release_are_events_with_who_and_why(
+    db: Database, spool_recording, local_store: LocalStore
+) -> None:
     recording = spool_recording(recorded_at=datetime.now(UTC) - timedelta(days=800))  # retention already over
     assert upload_pending(db, local_store) == 1
 
@@ -72,7 +75,10 @@ def test_legal_hold_and_release_are_events_with_who_and_why(db: Database, spool_
     assert not local_store.head(recording.key).legal_hold
     with db.read() as session:
         history = [(e.action, e.actor, e.reason) for e in session.query(RecordingEvent).order_by(RecordingEvent.id)]
-        logged = [(e.action, e.actor, e.detail) for e in session.query(AuditEntry).where(AuditEntry.recording_id == recording.id)]
+        logged = [
+            (e.action, e.actor, e.detail)
+            for e in session.query(AuditEntry).where(AuditEntry.recording_id == recording.id)
+        ]
     assert history == [("hold", "sup1", "申诉复核 2026-001"), ("release", "sup2", "复核完毕")]
     assert logged == history
 

@@ -1,4 +1,5 @@
 """The retention sweep deletes exactly what has expired, records it, and is idempotent."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,9 @@ from storage.retention import sweep
 LONG_AGO = datetime.now(UTC) - timedelta(days=2 * 366 + 1)  # more than two years: retention over
 
 
-def test_sweep_deletes_only_expired_recordings_without_hold(db: Database, spool_recording, local_store: LocalStore) -> None:
+def test_sweep_deletes_only_expired_recordings_without_hold(
+    db: Database, spool_recording, local_store: LocalStore
+) -> None:
     expired = spool_recording(recorded_at=LONG_AGO)
     held = spool_recording(recorded_at=LONG_AGO)
     current = spool_recording(recorded_at=datetime.now(UTC) - timedelta(days=700))
@@ -33,8 +36,12 @@ def test_sweep_deletes_only_expired_recordings_without_hold(db: Database, spool_
         (record,) = session.query(PurgeRecord).all()
         purge_log = session.query(AuditEntry).where(AuditEntry.action == "purge").one()
     assert (record.recording_id, record.key, record.version_id, record.sha256, record.run_id) == (
-        expired.id, expired.key, expired.version_id, expired.sha256, "run-1",
-    )  # fmt: skip
+        expired.id,
+        expired.key,
+        expired.version_id,
+        expired.sha256,
+        "run-1",
+    )
     assert (purge_log.actor, purge_log.recording_id) == ("retention:run-1", expired.id)
 
     second = sweep(db, local_store, run_id="run-2")

@@ -1,4 +1,5 @@
 """S3 with Object Lock (a real SeaweedFS): nobody can delete or shorten a recording early."""
+
 from __future__ import annotations
 
 import base64
@@ -32,9 +33,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.s3]
 PURPOSE = "监管监察"
 
 
-def _denied(call) -> None:  # type: ignore[no-untyped-def]
+def _denied(call, **params) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ClientError) as refused:
-        call()
+        call(**params)
     assert refused.value.response["Error"]["Code"] in ("AccessDenied", "403")
 
 
@@ -44,7 +45,9 @@ def test_uploads_carry_sha256_and_a_compliance_lock(db: Database, spool_recordin
     assert upload_pending(db, s3_store) == 1
     stored = reload(db, recording.id)
 
-    head = s3_store.client.head_object(Bucket=s3_store.bucket, Key=stored.key, VersionId=stored.version_id, ChecksumMode="ENABLED")
+    head = s3_store.client.head_object(
+        Bucket=s3_store.bucket, Key=stored.key, VersionId=stored.version_id, ChecksumMode="ENABLED"
+    )
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"] == audit.as_utc(stored.retain_until)
     assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -68,16 +71,21 @@ def test_a_locked_recording_cannot_be_deleted_or_shortened(
     with pytest.raises(ObjectExists):  # no second object under its key
         other = Path(recording.spool_path).with_name("other.wav")
         other.write_bytes(os.urandom(100))
-        s3_store.put(stored.key, other, sha256=hashlib.sha256(other.read_bytes()).hexdigest(), size=100,
-                     retain_until=datetime.now(UTC) + timedelta(days=1))  # fmt: skip
+        s3_store.put(
+            stored.key,
+            other,
+            sha256=hashlib.sha256(other.read_bytes()).hexdigest(),
+            size=100,
+            retain_until=datetime.now(UTC) + timedelta(days=1),
+        )
 
     # directly through S3: the application's key, then the admin key
     for client in (s3_store.client, s3_server.admin()):
-        _denied(lambda: client.delete_object(**version))
-        _denied(lambda: client.delete_object(**version, BypassGovernanceRetention=True))
-        _denied(lambda: client.put_object_retention(**version, Retention=earlier))
-        _denied(lambda: client.put_object_retention(**version, Retention=earlier | {"Mode": "GOVERNANCE"}))
-        _denied(lambda: client.put_object_retention(**version, Retention=earlier, BypassGovernanceRetention=True))
+        _denied(client.delete_object, **version)
+        _denied(client.delete_object, **version, BypassGovernanceRetention=True)
+        _denied(client.put_object_retention, **version, Retention=earlier)
+        _denied(client.put_object_retention, **version, Retention=earlier | {"Mode": "GOVERNANCE"})
+        _denied(client.put_object_retention, **version, Retention=earlier, BypassGovernanceRetention=True)
     # a plain DELETE only hides the object behind a delete marker; the locked version stays
     s3_store.client.delete_object(Bucket=s3_store.bucket, Key=stored.key)
 
@@ -140,7 +148,9 @@ def test_a_changed_spool_file_is_refused_by_the_store(db: Database, spool_record
         s3_store.head(recording.key)
 
 
-def test_a_presigned_url_works_briefly_and_is_audited(db: Database, user_factory, spool_recording, s3_store: S3Store) -> None:
+def test_a_presigned_url_works_briefly_and_is_audited(
+    db: Database, user_factory, spool_recording, s3_store: S3Store
+) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = spool_recording()
     data = Path(recording.spool_path).read_bytes()

@@ -174,3 +174,10 @@ def test_installed_packages_hold_every_file_of_whisper_base():
     assert parts == source.size == 145_217_532
     for name in source.files:
         assert source.locate(name).is_file()
+
+
+def test_unwritable_cache_is_a_model_error(tmp_path, packages):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ModelError, match="cannot build"):
+        ensure_packaged_model(blocker / "sub", fake_model(packages))

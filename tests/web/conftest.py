@@ -29,7 +29,7 @@ from console_world import (
     SANITATION_TEXT,
     World,
     tone_wav,
-)  # fmt: skip
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 

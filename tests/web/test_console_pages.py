@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from console_world import FULL_PHONE, MASKED_PHONE, MASKED_PHONE_CALLER, PASSWORD, PHONE_CALLER, World
@@ -10,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline import tickets
-from storage.models import RoutingCorrection, TicketEvent
+from hotline.reminders import run_reminders
+from storage import tickets as ticket_store
+from storage.models import RoutingCorrection
 
 SignIn = Callable[[str], TestClient]
 ALL_PAGES = ["/console/queue", "/console/tickets", "/console/deadlines", "/console/statistics", "/console/audit"]
@@ -180,7 +183,7 @@ def test_one_click_confirms_and_dispatches(signed_in: SignIn, world: World) -> N
     client = signed_in("dispatcher")
     number = world.numbers["sanitation"]
     response = client.post(f"/console/queue/{number}/confirm")
-    assert response.status_code == 200 and "分类已确认并派单" in response.text
+    assert response.status_code == 200 and "分类已确认，已派单" in response.text
     assert f'id="ticket-{number}"' not in response.text
     ticket = world.ticket("sanitation")
     assert (ticket.status, ticket.assignee_department) == ("dispatched", "juweihui")
@@ -293,7 +296,7 @@ def _drive(client: TestClient, number: str, action: str, **fields: str) -> str:
 def test_whole_workflow_from_the_ticket_page(signed_in: SignIn, world: World) -> None:
     dispatcher, handler, supervisor = signed_in("dispatcher"), signed_in("handler"), signed_in("supervisor")
     number = world.numbers["sanitation"]
-    assert "受理，已完成" in _drive(dispatcher, number, "accept")
+    assert "受理已完成" in _drive(dispatcher, number, "accept")
     _drive(dispatcher, number, "dispatch", department="juweihui")
     _drive(handler, number, "investigate", note="已到现场查看")
     _drive(handler, number, "handle", measures="已安排保洁公司清运")
@@ -311,23 +314,23 @@ def test_whole_workflow_from_the_ticket_page(signed_in: SignIn, world: World) ->
     assert _action_forms(html) == []
     assert world.ticket("sanitation").status == "archived"
     with world.db.read() as session:
-        actions = [e.action for e in session.scalars(select(TicketEvent).order_by(TicketEvent.id)) if e.ticket_id
-                   == world.ticket("sanitation").id]  # fmt: skip
+        actions = [event.action for event in ticket_store.history(session, world.ticket("sanitation").id)]
     assert actions[-9:] == [
         "accept", "dispatch", "investigate", "handle", "reply", "follow_up", "close_review", "close", "archive",
     ]  # fmt: skip
 
 
-def test_extension_and_appeal_appear_in_the_history(signed_in: SignIn, world: World) -> None:
+def test_reminders_extensions_and_appeals_appear_in_the_history(signed_in: SignIn, world: World) -> None:
     supervisor = signed_in("supervisor")
     number = world.numbers["sanitation"]
-    stage_deadline = world.ticket("sanitation").stage_deadline
-    until = stage_deadline.replace(day=min(stage_deadline.day + 5, 28)) if stage_deadline.day < 23 else None
-    until = until or stage_deadline.replace(month=stage_deadline.month % 12 + 1, day=5)
+    assert any(n.ticket == number for n in run_reminders(world.db, world.settings))  # due in 3 working days
+    html = supervisor.get(f"/console/tickets/{number}").text
+    assert "催办" in html and "第 1 次" in html
+    until = world.ticket("sanitation").stage_deadline + timedelta(days=7)
     response = supervisor.post(
         f"/console/tickets/{number}/extend", data={"until": until.isoformat(), "reason": "需协调"}
     )
-    assert response.status_code == 200 and "延期" in response.text
+    assert response.status_code == 200 and "延期已完成" in response.text
     for action, fields in (
         ("accept", {}), ("dispatch", {"department": "juweihui"}), ("investigate", {}),
         ("handle", {"measures": "已清运"}), ("reply", {"result": "已清运", "told_via": "电话"}),
@@ -349,6 +352,20 @@ def test_routing_correction_from_the_ticket_page(signed_in: SignIn, world: World
     ticket = world.ticket("noise")
     assert (ticket.category, ticket.complexity, ticket.status) == ("neighbor", "complex", "dispatched")
     assert "类别 噪音扰民 → 邻里纠纷" in response.text
+
+
+def test_evidence_upload_from_the_ticket_page(signed_in: SignIn, world: World) -> None:
+    number = world.numbers["sanitation"]
+    client = signed_in("dispatcher")
+    response = client.post(
+        f"/console/tickets/{number}/attachments", files={"file": ("现场照片.jpg", b"\xff\xd8 photo", "image/jpeg")}
+    )
+    assert response.status_code == 200 and "上传附件已完成" in response.text
+    link = re.search(rf'<a href="(/tickets/{number}/attachments/\d+)">现场照片.jpg</a>', response.text)
+    assert link is not None
+    assert client.get(link.group(1)).content == b"\xff\xd8 photo"  # the API's download, same session cookie
+    empty = client.post(f"/console/tickets/{number}/attachments", files={"file": ("空.txt", b"", "text/plain")})
+    assert empty.status_code == 422 and "填写有误" in empty.text
 
 
 # ---------------------------------------------------------------- recordings
@@ -418,3 +435,16 @@ def test_blank_search_fields_mean_any(signed_in: SignIn) -> None:
     response = client.get("/console/audit?actor=admin&action=&recording_id=&since=&until=", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/console/audit?actor=admin"
     assert "supervisor: all" in client.get("/console/audit?actor=admin&since=").text
+
+
+def test_an_unclassified_ticket_is_classified_by_hand(signed_in: SignIn, world: World) -> None:
+    with world.db.write() as session:
+        silent = tickets.register_ticket(session, world.settings, channel="phone", actor="sip")  # nothing said
+    client = signed_in("dispatcher")
+    row = client.get("/console/queue").text
+    row = row[row.index(f'id="ticket-{silent.number}"') :]
+    row = row[: row.index("</tr>")]
+    assert "/confirm" not in row and "尚未自动分类" in row and "<details open>" in row
+    fields = {"category": "facility", "department": "juweihui", "urgency": "3"}
+    response = client.post(f"/console/queue/{silent.number}/correct", data=fields)
+    assert response.status_code == 200 and "分类已更正" in response.text

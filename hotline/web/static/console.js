@@ -4,18 +4,22 @@
 // retrieval into a readable message.
 "use strict";
 
+function showMessage(status, text, kind) {
+  status.textContent = text;
+  status.className = "message " + kind;
+  status.setAttribute("role", kind === "error" ? "alert" : "status");
+  status.hidden = false;
+}
+
 function explainRefusal(url, status) {
+  // The player only learns "it failed"; asking once more (itself audited) gets the reason.
   fetch(url, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" })
     .then((response) => response.json().then(
-      (body) => body.detail || "录音无法播放（" + response.status + "）",
-      () => "录音无法播放（" + response.status + "）",
+      (body) => "录音无法播放：" + (body.detail || "服务器返回 " + response.status),
+      () => "录音无法播放：服务器返回 " + response.status,
     ))
     .catch(() => "录音无法播放：与服务器的连接中断")
-    .then((message) => {
-      status.textContent = message;
-      status.className = "message error";
-      status.hidden = false;
-    });
+    .then((message) => showMessage(status, message, "error"));
 }
 
 function enhanceRecordingPlayer(form) {
@@ -26,18 +30,12 @@ function enhanceRecordingPlayer(form) {
     audio.hidden = true;
     explainRefusal(audio.currentSrc || audio.src, status);
   });
-  audio.addEventListener("loadedmetadata", () => {
-    status.textContent = "录音已载入，可播放和拖动进度。";
-    status.className = "message ok";
-    status.hidden = false;
-  });
+  audio.addEventListener("loadedmetadata", () => showMessage(status, "录音已载入，可播放和拖动进度。", "ok"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const purpose = form.elements.purpose.value;
     if (!purpose) {
-      status.textContent = "请先选择调取目的。";
-      status.className = "message error";
-      status.hidden = false;
+      showMessage(status, "请先选择调取目的。", "error");
       form.elements.purpose.focus();
       return;
     }

@@ -9,6 +9,7 @@ the table) drops its triggers and must create them again.
 Revision ID: 0002
 Revises: 0001
 """
+
 from alembic import op
 
 revision = "0002"
