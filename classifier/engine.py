@@ -3,9 +3,10 @@
 Rules, in order of importance:
 1. A level-1 word (fire, gas leak, injury, someone trapped, threatening to jump,
    weapon…) routes to emergency on its own, whatever else the text says, unless
-   the words around it make it negated (没有人受伤), past (上次着火) or over
-   (人出来了没事): then it is ignored; or hypothetical (万一着火): then it
-   counts for the safety-hazard category instead.
+   the words around it make it negated (没有人受伤, 吵得我想死), over (人出来了没事)
+   or a dispute about who pays: then it is ignored; hypothetical (万一着火): then
+   it counts for the safety-hazard category instead; past (去年淹死过人): then it
+   counts for the hazard category at a fraction of its weight.
 2. Otherwise the category with the highest keyword score wins; a category may
    outrank another when it has enough evidence (misconduct over staff attitude);
    ties follow the taxonomy's order.
@@ -108,8 +109,10 @@ class Classifier:
                     if term.text in everyday:
                         continue
                     meaning = self.context(text, hit.start, hit.end)
-                    if meaning in (NEGATED, PAST, RESOLVED):
+                    if meaning in (NEGATED, RESOLVED):
                         continue
+                    if meaning == PAST:  # it happened before: a sign of a hazard, worth less
+                        category, weight = emergency.hypothetical_to, weight * emergency.past_weight
                     if meaning == HYPOTHETICAL:  # a danger that may happen: evidence of a hazard
                         category = emergency.hypothetical_to
                 if (hit.term, category, source) in counted:

@@ -9,7 +9,6 @@ and never where the text holds a listed plain word.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple

@@ -3,7 +3,7 @@
 A taxonomy has a hundred or so patterns; trying each of them at every position
 of every text would cost more than all the rest of the classifier. Each pattern
 is therefore read once, at compile time, for a *trigger*: literal strings of
-which any match must contain at least one (for ``{victim}[^，]{0,4}(?:头晕|恶心)``
+which any match must contain at least one (for ``{victim}{_}{0,4}(?:头晕|恶心)``
 that is 头晕 or 恶心). One pass over the text finds which triggers occur, and
 only those patterns run.
 """
@@ -27,18 +27,17 @@ class PatternSet:
         patterns = [(pattern.translate(self.fold), term) for pattern, term in patterns]
         self.regexes = [re.compile(f"(?=({pattern}))") for pattern, _ in patterns]
         self.terms = [term for _, term in patterns]
-        self.always: frozenset[int] = frozenset()
-        # literal → patterns it (or a literal it starts with) triggers; first character → literal lengths
-        self.by_literal: dict[str, frozenset[int]] = {}
         triggers = [trigger(pattern) for pattern, _ in patterns]
         self.always = frozenset(i for i, found in enumerate(triggers) if found is None)
         literals = {literal for found in triggers if found for literal in found}
-        for literal in literals:
-            self.by_literal[literal] = frozenset(
-                i for i, found in enumerate(triggers)
-                if found and any(literal.startswith(other) for other in found)
+        # literal → the patterns it triggers: its own and those of every literal it starts with
+        self.by_literal = {
+            literal: frozenset(
+                i for i, found in enumerate(triggers) if found and any(literal.startswith(other) for other in found)
             )
-        lengths: dict[str, set[int]] = {}
+            for literal in literals
+        }
+        lengths: dict[str, set[int]] = {}  # first character → lengths of the literals starting with it
         for literal in literals:
             lengths.setdefault(literal[0], set()).add(len(literal))
         self.lengths = {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}

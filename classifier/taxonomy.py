@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifier.text import normalise
+from classifier.text import CLAUSE_BREAKS, normalise
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
 
@@ -47,6 +47,7 @@ class EmergencyRule:
     resolved: str
     negated_after: str
     window: int
+    past_weight: float = 0.5  # a danger that happened before counts this much for hypothetical_to
     everyday_terms: frozenset[str] = frozenset()  # smoke, smells: words with everyday sources too
     everyday_sources: str = ""  # such a source named anywhere: those words are a nuisance, not a fire
 
@@ -238,21 +239,24 @@ def _category(key: str, spec: Any, departments: dict[str, str], sets: dict[str, 
 
 
 _SET_REFERENCE = re.compile(r"\{([a-z_]+)\}")
+# {_} in a pattern: any one character of the same clause (never a comma, full stop or space).
+WITHIN_CLAUSE = "[^" + re.escape("".join(sorted(CLAUSE_BREAKS))) + "]"
 
 
 def word_sets(value: Any) -> dict[str, str]:
     """``sets: {name: [word, ...]}`` → name → a regular-expression alternation of the words.
 
-    Patterns say ``{victim}[^，]{0,4}倒在`` once instead of spelling out every
+    Patterns say ``{victim}{_}{0,4}倒在`` once instead of spelling out every
     kind of person: one list of who can be hurt serves every danger pattern.
+    ``{_}`` is built in: one character within the same clause.
     """
+    sets: dict[str, str] = {"_": WITHIN_CLAUSE}
     if value is None:
-        return {}
+        return sets
     if not isinstance(value, dict):
         raise TaxonomyError("sets: expected a mapping of name → list of words")
-    sets: dict[str, str] = {}
     for name, words in value.items():
-        if not _SET_REFERENCE.fullmatch("{" + str(name) + "}"):
+        if name == "_" or not _SET_REFERENCE.fullmatch("{" + str(name) + "}"):
             raise TaxonomyError(f"sets.{name}: a set name is lower-case letters and underscores")
         if not isinstance(words, list) or not words:
             raise TaxonomyError(f"sets.{name}: expected a non-empty list of words")
@@ -294,9 +298,12 @@ def weighted_raw(value: Any, where: str) -> tuple[tuple[str, float], ...]:
 
 
 def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict[str, str]) -> EmergencyRule:
-    context = {
-        name: expand_sets(str(value), sets, f"emergency.context.{name}")
-        for name, value in (spec.get("context") or {}).items()
+    given = dict(spec.get("context") or {})
+    window = int(given.pop("window", 8))
+    context = {  # a list is a choice of alternatives, easier to read and comment than one long line
+        name: expand_sets("|".join(map(str, value)) if isinstance(value, list) else str(value), sets,
+                          f"emergency.context.{name}")
+        for name, value in given.items()
     }
     everyday = spec.get("everyday") or {}
     if not isinstance(everyday, dict):
@@ -313,7 +320,8 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
         hypothetical_after=str(context.get("hypothetical_after", "")),
         resolved=str(context.get("resolved", "")),
         negated_after=str(context.get("negated_after", "")),
-        window=int(context.get("window", 8)),
+        window=window,
+        past_weight=float(spec.get("past_weight", 0.5)),
         everyday_terms=frozenset(weighted_terms({0: everyday.get("terms") or []}, "emergency.everyday.terms")),
         everyday_sources=expand_sets(str(everyday.get("sources") or ""), sets, "emergency.everyday.sources"),
     )

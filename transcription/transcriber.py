@@ -31,9 +31,9 @@ SAMPLE_RATE = 16_000
 # which Whisper otherwise hears as 有言/老延/林居). Whole sentences measured worse: Whisper
 # copied their style and wrote digits in place of commas.
 DOMAIN_PROMPT = (
-    "社区投诉热线。有人反映：小区里的老人、孩子、邻居，垃圾、污水、异味、油烟、噪音扰民、"
-    "漏水、占道、电梯、物业费、保安、维修、路灯、健身器材、消防通道、电动车充电、欠薪、社保、"
-    "劳动合同、停电、电表、火灾、燃气泄漏、有人受伤。"
+    "社区投诉热线。有人反映：小区里的老人、孩子、邻居，物业、居委会，垃圾、污水、异味、油烟、"
+    "噪音扰民、漏水、占道、电梯、物业费、保安、维修、路灯、健身器材、消防通道、电动车充电、欠薪、"
+    "社保、劳动合同、停电、电表、火灾、燃气泄漏、有人受伤。"
 )
 _CLAUSE_END = tuple("。！？，、；：…")
 

@@ -80,3 +80,22 @@ def test_keywords_point_into_the_original_text(clf: Classifier) -> None:
 def test_empty_text_is_a_clear_error(clf: Classifier, text: str) -> None:
     with pytest.raises(EmptyTextError, match="empty"):
         clf.classify(text)
+
+
+def test_a_polyphonic_keyword_matches_its_characters_everyday_sound(clf: Classifier) -> None:
+    """着火 is read zhao-huo as a phrase, but the recogniser may write 着伙 (zhe-huo) as well as 找火."""
+    routing = clf.classify("喂 我们楼下饭店着伙了")
+    assert routing.urgency == 1 and any(k.term == "着火" and k.matched == "着伙" for k in routing.keywords)
+
+
+def test_a_known_misheard_word_outweighs_a_weak_word_it_crosses(clf: Classifier) -> None:
+    """In 云倒了 the written 倒了 (weak) and the misheard 晕倒 (known confusion) overlap: 晕倒 wins."""
+    routing = clf.classify("我爷爷在厨房云倒了")
+    assert routing.urgency == 1 and any(k.term == "晕倒" for k in routing.keywords)
+
+
+@pytest.mark.parametrize("text", ["这条河边上的路灯坏了好几个", "楼下这火锅店的油烟太大了", "我们村一到晚上电压就不够"])
+def test_common_phrases_are_not_read_as_misheard_keywords(clf: Classifier, text: str) -> None:
+    """条河 is not 跳河, 这火 (in 这火锅) is not 着火, 村一 (in 一到) is not 村医."""
+    routing = clf.classify(text)
+    assert routing.urgency != 1 and all(k.term not in {"跳河", "着火", "村医"} for k in routing.keywords)

@@ -77,6 +77,9 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
         (SMALL.replace("{5: [停车位, 乱停车]}", "{heavy: [停车位]}"), "weight 'heavy' is not a number"),
         (SMALL.replace("fallback: general", "fallback: nobody"), "fallback: unknown category 'nobody'"),
         ("departments: {a: [", "cannot read"),
+        (SMALL.replace("{5: [停车位, 乱停车]}", "{5: [停车位], 5: [乱停车]}"), "key 5 appears twice"),
+        (SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{nobody}着火']}"),
+         r"unknown word set \{nobody\}"),
     ],
 )
 def test_a_malformed_taxonomy_fails_with_the_field_named(tmp_path: Path, text: str, message: str) -> None:
@@ -94,3 +97,18 @@ def test_a_missing_taxonomy_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_default_taxonomy_ships_inside_the_package() -> None:
     assert DEFAULT_TAXONOMY.parent.name == "classifier" and DEFAULT_TAXONOMY.is_file()
+
+
+def test_patterns_name_word_sets_and_stay_within_a_clause(tmp_path: Path) -> None:
+    """{who} stands for every word of the set; {_} is one character of the same clause."""
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{who}{_}{0,4}摔倒了']}")
+        + "sets: {who: [老人, 小孩]}\n",
+        encoding="utf-8",
+    )
+    clf = load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+    routing = clf.classify("门口有个小孩刚刚摔倒了")
+    assert routing.category == "danger"
+    assert [k.matched for k in routing.keywords] == ["小孩刚刚摔倒了"]
+    assert clf.classify("小孩不在家，摔倒了").category != "danger"  # the gap never crosses a comma

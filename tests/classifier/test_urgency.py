@@ -64,3 +64,71 @@ def test_ambiguous_text_needs_review(clf: Classifier) -> None:
     assert split.needs_review and split.runner_up in {"property", "sanitation"}
     clear = clf.classify("社区卫生服务中心的医生看病很敷衍 护士态度也不好")
     assert not clear.needs_review and clear.confidence >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "隔壁单元窗户里呼呼往外窜火 人还在里面",  # fire without 着火
+        "我爸在厨房倒在地上了 叫他也不答应",  # someone down, unresponsive
+        "有个大姐在公交站台躺着不动 嘴唇都发紫了",
+        "楼下那个男的举着一把斧头 说要弄死我们",  # a weapon and a threat
+        "有个小伙子翻到天台栏杆外面去了",  # about to jump
+        "小孩的胳膊卡在电梯门缝里拔不出来",  # trapped
+        "有个老太太掉进小区的鱼塘里了",  # in the water
+        "我家孩子喝了半瓶消毒液",  # poison
+        "有个送快递的被大货车压在下面了",  # traffic
+        "厨房的燃气管子嗤嗤的往外喷气",  # gas without 煤气味
+    ],
+)
+def test_a_danger_described_by_its_parts_is_level_one(clf: Classifier, text: str) -> None:
+    """Who is in danger and what is happening to them, in words no list spells out."""
+    assert clf.classify(text).urgency == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("隔壁那家ktv天天唱到后半夜 我打过110 也不管用", "noise"),  # a call made before
+        ("楼上两口子吵架 我们报了好几次警了", "neighbor"),  # again and again: a nuisance
+        ("村口天天有人烧垃圾 黑烟滚滚的 窗户都不敢开", "sanitation"),  # smoke with an everyday source
+        ("楼道里纸箱堆成山 一点火就着", "safety"),  # 一…就: what would happen
+        ("我要表扬我们楼的保安 上回有个老人晕倒了是他背下楼的", "other"),  # praise looks back
+        ("买的电暖器用了三天就冒烟了 商家说不给退", "consumer"),  # now a refund dispute
+        ("我在工地干活的时候把手砸伤了 包工头说不关他的事", "labor"),  # now a liability dispute
+    ],
+)
+def test_danger_words_that_are_past_habitual_everyday_or_disputed_are_not_level_one(
+    clf: Classifier, text: str, category: str
+) -> None:
+    routing = clf.classify(text)
+    assert routing.urgency != 1 and routing.category == category
+
+
+def test_a_missing_person_not_yet_found_is_still_level_one(clf: Classifier) -> None:
+    """没找到 is not 找到了: the search going on is no sign that the danger is over."""
+    assert clf.classify("我家老人走丢了 找了一晚上还没找到").urgency == 1
+    assert clf.classify("我家老人走丢了 刚才民警帮我们找到了 想谢谢他们").urgency != 1
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("隔壁装修的电锯声吵得我想死", "noise"),
+        ("物业乱收停车费 逼得我们老两口想跳楼", "property"),
+        ("楼下垃圾站的味道熏得我头都晕了", "sanitation"),
+    ],
+)
+def test_a_nuisance_told_by_what_it_does_to_the_caller_is_not_level_one(
+    clf: Classifier, text: str, category: str
+) -> None:
+    """吵得我想死 is a figure of speech: a danger word after 吵得/逼得/熏得 describes the nuisance."""
+    routing = clf.classify(text)
+    assert routing.urgency != 1 and routing.category == category
+
+
+def test_a_danger_that_happened_before_is_evidence_of_a_hazard(clf: Classifier) -> None:
+    """去年淹死过人 does not call for a rescue now, but it says the pond is dangerous."""
+    routing = clf.classify("村口那个鱼塘边上 去年淹死过一个人 现在还是什么都没拦")
+    assert (routing.category, routing.urgency) == ("safety", 2)
+    assert any(k.term == "淹死" for k in routing.keywords)

@@ -8,6 +8,7 @@ it said (its RTP, captured on loopback and matched against the prompt files).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import statistics
 import wave
 from datetime import date
@@ -328,3 +329,21 @@ def test_sigterm_hangs_up_and_reports_an_interrupted_complaint(
     assert ticket.interrupted
     assert seconds(Path(recording.spool_path)) > in_complaint / 16000 - LENGTH_TOLERANCE
     assert ticket.number in agent.log() + "".join(agent.stdout)
+
+
+def test_an_error_in_a_callback_does_not_take_the_agent_down(
+    start_agent, db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(CATALOG.directory, prompts)
+    agent = start_agent(sip_prompts_dir=prompts)
+    (prompts / "greeting.wav").write_bytes(b"RIFF garbage")  # a broken replacement, after the start-up check
+    for attempt in range(2):
+        caller = Caller(tmp_path / f"sipp{attempt}", (agent.host, agent.port), "caller_hangs_up.xml",
+                        ["silence=3"], pause_ms=3000)
+        result = caller.run()
+        assert result.returncode == 0, result.errors
+        assert 200 in result.responses()
+    assert "error in SIP callback" in agent.log()
+    assert agent.process is not None and agent.process.poll() is None
+    assert len(finished_calls(db, count=2)) == 2

@@ -112,7 +112,7 @@ def test_a_build_killed_half_way_leaves_no_model_and_the_next_use_builds_it(tmp_
     cache = tmp_path / "cache"
     script = (
         "import sys; from pathlib import Path; sys.path[:0] = [sys.argv[1]];"
-        "from test_model import fake_model; from transcription.model import ensure_packaged_model;"
+        "from test_model_assembly import fake_model; from transcription.model import ensure_packaged_model;"
         "ensure_packaged_model(Path(sys.argv[2]), fake_model((Path(sys.argv[3]), Path(sys.argv[4]))))"
     )
     builder = subprocess.Popen(

@@ -66,7 +66,9 @@ def test_no_speech_gives_an_empty_transcript_not_invented_text(transcriber, writ
 def test_mp3_is_read_like_wav(transcriber, clips, tmp_path):
     clip, reference = next(iter(clips.items()))
     mp3 = tmp_path / "call.mp3"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(clip), "-b:a", "64k", str(mp3)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(clip), "-ar", "16000", "-b:a", "64k", str(mp3)], check=True
+    )
     assert cer(reference, transcriber.transcribe(mp3).text) <= 0.2
 
 
