@@ -33,10 +33,6 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-# Run as a script, bench/ is first on sys.path, and its other benchmarks' names (storage.py)
-# would shadow the project's packages: look in the repository instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 from hotline.config import Settings
 from hotline.sip.prompts import PromptCatalog
 from storage.db import Database

@@ -42,6 +42,7 @@ class _Evidence:
     negative: dict[str, float]
     hazard: float
     used: dict[str, list[Used]]  # category (or HAZARD) → what counted for it
+    personless: float = 0.0  # level-1 weight from words that name no person (一动不动 of a lift)
 
 
 class Classifier:
@@ -56,6 +57,8 @@ class Classifier:
         self._resolved = re.compile(rule.resolved) if rule.resolved else None
         self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
         self._everyday = re.compile(rule.everyday_sources) if rule.everyday_sources else None
+        self._person = re.compile(rule.person) if rule.person else None
+        self._misreadings = re.compile(f"(?=({rule.misreadings}))") if rule.misreadings else None
         self._order = {key: i for i, key in enumerate(taxonomy.categories)}
 
     def classify(self, text: str) -> Routing:
@@ -77,10 +80,10 @@ class Classifier:
             return NEGATED
         if self._negated_after and self._negated_after.match(text, end):
             return NEGATED
+        if self._hypothetical and self._hypothetical.search(before):  # 上回差点着火: a near miss, a hazard
+            return HYPOTHETICAL
         if self._past and self._past.search(before):
             return PAST
-        if self._hypothetical and self._hypothetical.search(before):
-            return HYPOTHETICAL
         right = end
         while right < len(text) and right - end < window and text[right] not in CLAUSE_BREAKS:
             right += 1
@@ -90,6 +93,28 @@ class Classifier:
             return RESOLVED
         return ACTUAL
 
+    def _misread_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where a level-1 word is part of a harmless phrase (跳楼价, 窗户上吊根线)."""
+        return [match.span(1) for match in self._misreadings.finditer(text)] if self._misreadings else []
+
+    def _names_person(self, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` says who it happened to: 有个工人被压在下面 is a person,
+        减速带被压烂了 a thing. Searched in its clause and the one before (a spoken sentence
+        names the person once: 有个人被电打了 倒在地上不动了)."""
+        if self._person is None:
+            return True
+        window = self.taxonomy.emergency.window
+        left, right, breaks = start, end, 0
+        while left > 0 and start - left < 2 * window:
+            if text[left - 1] in CLAUSE_BREAKS and text[left] not in CLAUSE_BREAKS:  # "，" and "， " alike
+                breaks += 1
+                if breaks == 2:
+                    break
+            left -= 1
+        while right < len(text) and right - end < window and text[right] not in CLAUSE_BREAKS:
+            right += 1
+        return self._person.search(text, left, right) is not None
+
     def _collect(self, text: str, hits: list[Hit]) -> _Evidence:
         taxonomy, terms = self.taxonomy, self.index.terms
         emergency = taxonomy.emergency
@@ -98,6 +123,7 @@ class Classifier:
         counted: set[tuple[int, str, str]] = set()
         # Smoke next to a named everyday source (burning rubbish, a barbecue) is a nuisance.
         everyday = emergency.everyday_terms if self._everyday and self._everyday.search(text) else frozenset()
+        misread: list[tuple[int, int]] | None = None  # spans of harmless phrases, found when first needed
         for hit in hits:
             term = terms[hit.term]
             factor = 1.0
@@ -105,9 +131,16 @@ class Classifier:
                 short = hit.end - hit.start == 2 and term.text not in rule.known_confusions
                 factor = rule.two_syllable_weight if short else rule.weight
             for category, weight, source in term.entries:
+                personless = False
                 if category == emergency.category:
                     if term.text in everyday:
                         continue
+                    if misread is None:
+                        misread = self._misread_spans(text)
+                    if any(start <= hit.start and hit.end <= end for start, end in misread):
+                        continue
+                    if term.text in emergency.person_terms and not self._names_person(text, hit.start, hit.end):
+                        personless, weight = True, weight * emergency.without_person
                     meaning = self.context(text, hit.start, hit.end)
                     if meaning in (NEGATED, RESOLVED):
                         continue
@@ -120,6 +153,8 @@ class Classifier:
                 counted.add((hit.term, category, source))
                 evidence.scores[category] = evidence.scores.get(category, 0.0) + weight * factor
                 evidence.used.setdefault(category, []).append((hit, weight * factor, source))
+                if personless and category == emergency.category:
+                    evidence.personless += weight * factor
             for category, weight in term.negative:
                 evidence.negative[category] = evidence.negative.get(category, 0.0) + weight
             if term.hazard:
@@ -134,10 +169,13 @@ class Classifier:
             key: max(0.0, score - evidence.negative.get(key, 0.0))
             for key, score in evidence.scores.items()
         }
-        if scores.get(emergency, 0.0) >= taxonomy.emergency.threshold:
+        level_one = scores.get(emergency, 0.0)
+        # words that name no person support an alarm but never raise one between themselves
+        if level_one >= taxonomy.emergency.threshold and level_one > evidence.personless:
             ranked = [emergency] + self._ranked(scores, exclude=emergency)
         else:
             ranked = self._ranked(scores, exclude=emergency)
+            ranked = self._apply_intent(ranked, scores)
             ranked = self._apply_outranks(ranked, scores)
         ranked = [key for key in ranked if scores[key] > 0]
 
@@ -172,6 +210,16 @@ class Classifier:
         keys = [k for k in scores if k != exclude]
         return sorted(keys, key=lambda k: (-scores[k], self._order[k]))
 
+    def _apply_intent(self, ranked: list[str], scores: dict[str, float]) -> list[str]:
+        """A clear intent (a question, a suggestion, praise) outweighs the subject it names:
+        "建议多装几个长椅" is a suggestion about benches, not a complaint about them."""
+        leading = scores[ranked[0]] if ranked else 0.0
+        for key in ranked:
+            intent = self.taxonomy.categories[key].intent
+            if intent and scores[key] >= intent.min_score and scores[key] >= intent.min_share * leading:
+                return [key] + [k for k in ranked if k != key]
+        return ranked
+
     def _apply_outranks(self, ranked: list[str], scores: dict[str, float]) -> list[str]:
         if not ranked:
             return ranked
@@ -183,8 +231,11 @@ class Classifier:
         return ranked
 
     def _urgency(self, category: str, hazard: float) -> int:
-        urgency = self.taxonomy.categories[category].urgency
-        if hazard >= self.taxonomy.hazard_threshold:
+        """The category's urgency, raised to the hazard level by hazard words; a question,
+        suggestion or praise (an intent category) keeps its own: nothing needs fixing."""
+        spec = self.taxonomy.categories[category]
+        urgency = spec.urgency
+        if hazard >= self.taxonomy.hazard_threshold and spec.intent is None:
             urgency = min(urgency, self.taxonomy.hazard_urgency)
         return urgency
 

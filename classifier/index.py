@@ -114,6 +114,10 @@ class KeywordIndex:
                 patterns.append((pattern, len(self.terms)))
                 self.terms.append(Term(pattern, entries=[(category.key, weight, TAXONOMY)]))
                 self.strength.append(weight)
+        for pattern, weight in taxonomy.hazard_patterns:  # they set urgency, not category
+            patterns.append((pattern, len(self.terms)))
+            self.terms.append(Term(pattern, hazard=weight))
+            self.strength.append(0.0)
         self.patterns = PatternSet(patterns, taxonomy.homophones.fold)
 
     def _phrases_outweigh_their_words(self) -> None:

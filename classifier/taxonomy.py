@@ -31,6 +31,16 @@ class Category:
     negative: dict[str, float] = field(default_factory=dict)
     patterns: tuple[tuple[str, float], ...] = ()
     outranks: dict[str, float] = field(default_factory=dict)
+    intent: Intent | None = None  # an intent (asking, praising) rather than a subject
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A category that is what the caller wants (to ask, suggest, praise), not what the call
+    is about: with enough evidence it goes first whatever subject the call names."""
+
+    min_score: float
+    min_share: float  # of the leading category's score: a subject far better evidenced still wins
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,10 @@ class EmergencyRule:
     past_weight: float = 0.5  # a danger that happened before counts this much for hypothetical_to
     everyday_terms: frozenset[str] = frozenset()  # smoke, smells: words with everyday sources too
     everyday_sources: str = ""  # such a source named anywhere: those words are a nuisance, not a fire
+    person_terms: frozenset[str] = frozenset()  # what happens to something (被压, 掉进): a danger to a person only
+    person: str = ""  # how a person is named (a regular expression)
+    without_person: float = 0.5  # such a word with no person near counts this much: alone it is no alarm
+    misreadings: str = ""  # phrases where a level-1 word means something harmless (跳楼价, 上吊根线)
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class Taxonomy:
     fallback: str
     emergency: EmergencyRule
     hazard: dict[str, float]
+    hazard_patterns: tuple[tuple[str, float], ...]
     hazard_urgency: int
     hazard_threshold: float
     homophones: HomophoneRule
@@ -184,6 +199,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
         fallback=fallback,
         emergency=emergency,
         hazard=weighted_terms(urgency.get("hazard"), "urgency.hazard"),
+        hazard_patterns=compiled_patterns(urgency.get("hazard_patterns"), sets, "urgency.hazard_patterns"),
         hazard_urgency=hazard_urgency,
         hazard_threshold=float(urgency.get("hazard_threshold", 2)),
         homophones=HomophoneRule(
@@ -216,15 +232,7 @@ def _category(key: str, spec: Any, departments: dict[str, str], sets: dict[str, 
     urgency = spec.get("urgency", 3)
     if not isinstance(urgency, int) or not 1 <= urgency <= 4:
         raise TaxonomyError(f"{where}.urgency: must be an integer 1-4")
-    patterns = tuple(
-        (expand_sets(pattern, sets, f"{where}.patterns"), weight)
-        for pattern, weight in weighted_raw(spec.get("patterns"), f"{where}.patterns")
-    )
-    for pattern, _ in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise TaxonomyError(f"{where}.patterns: bad regular expression {pattern!r}: {exc}") from exc
+    patterns = compiled_patterns(spec.get("patterns"), sets, f"{where}.patterns")
     return Category(
         key=key,
         name=str(spec.get("name") or key),
@@ -235,7 +243,31 @@ def _category(key: str, spec: Any, departments: dict[str, str], sets: dict[str, 
         negative=weighted_terms(spec.get("negative"), f"{where}.negative"),
         patterns=patterns,
         outranks={str(k): float(v) for k, v in (spec.get("outranks") or {}).items()},
+        intent=_intent(spec.get("intent"), where),
     )
+
+
+def _intent(value: Any, where: str) -> Intent | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TaxonomyError(f"{where}.intent: expected a mapping with min_score and min_share")
+    score, share = value.get("min_score"), value.get("min_share", 0.0)
+    for name, number in (("min_score", score), ("min_share", share)):
+        if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+            raise TaxonomyError(f"{where}.intent.{name}: expected a number ≥ 0")
+    return Intent(min_score=float(score), min_share=float(share))
+
+
+def compiled_patterns(value: Any, sets: dict[str, str], where: str) -> tuple[tuple[str, float], ...]:
+    """``{weight: [regex, ...]}`` → (regex with its word sets expanded, weight), each checked."""
+    patterns = tuple((expand_sets(pattern, sets, where), weight) for pattern, weight in weighted_raw(value, where))
+    for pattern, _ in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise TaxonomyError(f"{where}: bad regular expression {pattern!r}: {exc}") from exc
+    return patterns
 
 
 _SET_REFERENCE = re.compile(r"\{([a-z_]+)\}")
@@ -248,20 +280,30 @@ def word_sets(value: Any) -> dict[str, str]:
 
     Patterns say ``{victim}{_}{0,4}倒在`` once instead of spelling out every
     kind of person: one list of who can be hurt serves every danger pattern.
-    ``{_}`` is built in: one character within the same clause.
+    ``{_}`` is built in: one character within the same clause. A set given as
+    ``{words: [...], not_followed_by: REGEX}`` matches its words only where the
+    regex does not follow (我的钥匙: 我 owns the keys, it is not who fell in).
     """
     sets: dict[str, str] = {"_": WITHIN_CLAUSE}
     if value is None:
         return sets
     if not isinstance(value, dict):
         raise TaxonomyError("sets: expected a mapping of name → list of words")
-    for name, words in value.items():
+    for name, spec in value.items():
         if name == "_" or not _SET_REFERENCE.fullmatch("{" + str(name) + "}"):
             raise TaxonomyError(f"sets.{name}: a set name is lower-case letters and underscores")
+        words, guard = (spec.get("words"), spec.get("not_followed_by")) if isinstance(spec, dict) else (spec, None)
         if not isinstance(words, list) or not words:
             raise TaxonomyError(f"sets.{name}: expected a non-empty list of words")
         normalised = sorted({normalise(str(w)).strip() for w in words} - {""}, key=lambda w: (-len(w), w))
-        sets[str(name)] = "(?:" + "|".join(re.escape(w) for w in normalised) + ")"
+        alternation = "|".join(re.escape(w) for w in normalised)
+        if guard:
+            try:
+                re.compile(str(guard))
+            except re.error as exc:
+                raise TaxonomyError(f"sets.{name}.not_followed_by: bad regular expression: {exc}") from exc
+            alternation = f"(?:{alternation})(?!{guard})"
+        sets[str(name)] = f"(?:{alternation})"
     return sets
 
 
@@ -308,6 +350,11 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
     everyday = spec.get("everyday") or {}
     if not isinstance(everyday, dict):
         raise TaxonomyError("emergency.everyday: expected a mapping with terms and sources")
+    person = spec.get("needs_person") or {}
+    if not isinstance(person, dict):
+        raise TaxonomyError("emergency.needs_person: expected a mapping with terms and person")
+    if not isinstance(spec.get("misreadings") or [], list):
+        raise TaxonomyError("emergency.misreadings: expected a list of regular expressions")
     rule = EmergencyRule(
         category=_known(categories, str(spec.get("category", "emergency")), "emergency.category"),
         threshold=float(spec.get("threshold", 3)),
@@ -324,14 +371,28 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
         past_weight=float(spec.get("past_weight", 0.5)),
         everyday_terms=frozenset(weighted_terms({0: everyday.get("terms") or []}, "emergency.everyday.terms")),
         everyday_sources=expand_sets(str(everyday.get("sources") or ""), sets, "emergency.everyday.sources"),
+        person_terms=frozenset(weighted_terms({0: person.get("terms") or []}, "emergency.needs_person.terms")),
+        person=expand_sets(str(person.get("person") or ""), sets, "emergency.needs_person.person"),
+        without_person=float(person.get("without_person", 0.5)),
+        misreadings=expand_sets(
+            "|".join(f"(?:{p})" for p in spec.get("misreadings") or []), sets, "emergency.misreadings"
+        ),
     )
+    if rule.person_terms and not rule.person:
+        raise TaxonomyError("emergency.needs_person.person: say how a person is named")
     for name in (
-        "negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after", "everyday_sources"
+        "negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after", "everyday_sources",
+        "person", "misreadings",
     ):
         try:
             re.compile(getattr(rule, name))
         except re.error as exc:
-            raise TaxonomyError(f"emergency.context.{name}: bad regular expression: {exc}") from exc
+            where = {
+                "everyday_sources": "emergency.everyday.sources",
+                "person": "emergency.needs_person.person",
+                "misreadings": "emergency.misreadings",
+            }.get(name, f"emergency.context.{name}")
+            raise TaxonomyError(f"{where}: bad regular expression: {exc}") from exc
     return rule
 
 

@@ -52,3 +52,4 @@ def configure_logging(settings: Settings, stream=None) -> None:  # type: ignore[
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "running upgrade" on every start is noise

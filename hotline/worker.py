@@ -80,7 +80,7 @@ class Worker:
         self.settings = settings
         self.db = db
         self.worker_id = worker_id or default_worker_id()
-        self._transcribe = transcribe or self._whisper_transcribe
+        self._transcribe = transcribe
         self._store = store
         self.stop_event = threading.Event()
 
@@ -95,8 +95,15 @@ class Worker:
         """Ask the worker to stop once its current job is finished."""
         self.stop_event.set()
 
+    def warm_up(self) -> None:
+        """Load Whisper and the classifier now, so the first call is not kept waiting for them."""
+        self._classifier()
+        if self._transcribe is None:
+            self._whisper()
+
     def run(self) -> None:
         """Work until :meth:`stop`: jobs in this thread, uploads and reminders beside it."""
+        self.warm_up()
         helpers = [
             _start_thread(
                 "uploader",
@@ -159,7 +166,7 @@ class Worker:
                     alert = self._route_typed(job)
                 else:
                     with self._audio(job) as path:
-                        transcript = self._transcribe(path)
+                        transcript = (self._transcribe or self._whisper().transcribe)(path)
                     alert = self._store_result(job, transcript)
         except jobs.LeaseLost:
             log.warning("job lease lost to another worker; result discarded", extra={"job": job.id})
@@ -269,15 +276,14 @@ class Worker:
         except EmptyTextError:  # nothing, or only fillers or punctuation
             return None
 
-    def _whisper_transcribe(self, path: Path) -> Transcript:
+    def _whisper(self) -> Transcriber:
         model_dir = self.settings.whisper_model or ensure_packaged_model(self.settings.cache_dir)
-        transcriber = _transcriber(
+        return _transcriber(
             Path(model_dir),
             self.settings.whisper_beam_size,
             self.settings.whisper_compute_type,
             self.settings.whisper_threads,
         )
-        return transcriber.transcribe(path)
 
     def _classifier(self) -> Classifier:
         learned = self.settings.home / "classifier" / "learned.yaml"

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.config import Settings, load_settings
 from storage.db import Database
@@ -36,8 +37,12 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def database() -> Database:
     """The migrated database of the configured instance."""
-    db = Database(settings().db_url)
-    db.migrate()
+    try:
+        db = Database(settings().db_url)
+        db.migrate()
+    except SQLAlchemyError as exc:  # unreachable server, wrong credentials, bad URL
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CliError(f"cannot open the database (HOTLINE_DATABASE_URL): {reason}") from exc
     return db
 
 

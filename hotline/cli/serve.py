@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.api.app import build_server
 from hotline.cli import common
@@ -32,7 +31,6 @@ from hotline.config import Settings
 from hotline.demo.probe import probe_agent
 from hotline.logging import configure_logging
 from hotline.users import CREDENTIALS_FILE, ensure_first_admin
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +59,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port, "sip_host": sip_host, "sip_port": sip_port}.items()
                  if v is not None}
     config = common.settings().model_copy(update=overrides)
-    credentials = ensure_first_admin(_database(), config)  # migrated once, before any child starts
+    credentials = ensure_first_admin(common.database(), config)  # migrated once, before any child starts
     configure_logging(config)
 
     stop = threading.Event()
@@ -92,14 +90,6 @@ def serve(
         server.should_exit = True
         children.stop(STOP_GRACE_SECONDS)
         api.join(10.0)
-
-
-def _database() -> Database:
-    try:
-        return common.database()
-    except SQLAlchemyError as exc:  # unreachable server, wrong credentials, bad URL
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise CliError(f"cannot open the database (HOTLINE_DATABASE_URL): {reason}") from exc
 
 
 def _print_banner(config: Settings, credentials: tuple[str, str] | None) -> None:

@@ -112,7 +112,9 @@ class Agent:
         self._catalog = PromptCatalog(settings.sip_prompts_dir)
         problems = self._catalog.problems()
         if problems:
-            raise AgentError("prompts unusable: " + "; ".join(problems[:5]))
+            more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+            raise AgentError(f"prompts unusable: {'; '.join(problems[:3])}{more} "
+                             "(make them with scripts/make_prompts.py, or fix HOTLINE_SIP_PROMPTS_DIR)")
         # One folder per SIP port, so agents behind a dispatcher can share one HOTLINE_HOME.
         self._spool = Spool(settings.spool_dir / f"sip-{self.port}")
         try:

@@ -132,3 +132,74 @@ def test_a_danger_that_happened_before_is_evidence_of_a_hazard(clf: Classifier) 
     routing = clf.classify("村口那个鱼塘边上 去年淹死过一个人 现在还是什么都没拦")
     assert (routing.category, routing.urgency) == ("safety", 2)
     assert any(k.term == "淹死" for k in routing.keywords)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("小区门口那个减速带被压烂了 钉子都露出来了", "facility"),  # 被压: a thing was pressed
+        ("人行道上的砖都被压碎了 也没人修", "facility"),  # 人 of 人行道 is nobody
+        ("我的钥匙掉进下水道里了 下水道口全是垃圾堵着", "sanitation"),  # 我 owns the keys
+        ("电梯一动不动 按什么都没反应 物业也不来", "property"),  # two such words, still no person
+    ],
+)
+def test_what_happens_to_a_thing_is_not_level_one(clf: Classifier, text: str, category: str) -> None:
+    """被压, 掉进, 一动不动 are a danger to life only when they happen to a person."""
+    routing = clf.classify(text)
+    assert (routing.category, routing.urgency != 1) == (category, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "树倒了 有个老太太被压住了 出不来",  # the person in the same clause
+        "小区门口有个人被高压电打了 倒在地上不动了",  # named once, in the clause before
+        "我妈的手被卡在电梯门里了",  # a hand is a person's
+        "被困在电梯里了 快来救我们",  # no one named, but a second sign of danger
+    ],
+)
+def test_what_happens_to_a_person_is_level_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("有人从窗户上吊根线下来 给电瓶车充电", "safety"),  # 上吊 takes no object: hanging a line
+        ("楼上在阳台上吊着个风铃 叮叮当当响一晚上", "noise"),
+        ("那个店天天喊跳楼价 结果买回来的东西全是次品", "consumer"),  # a sale
+        ("我家孩子被电视吵得写不了作业 隔壁电视开得特别大声", "noise"),  # 被电 is 被 + 电视
+        ("隔壁装修的电钻声跟杀人一样 一大早就开始钻", "noise"),  # a comparison
+        ("楼上小孩天天跑 炒得我头都要炸了", "noise"),  # 炒得 is the recogniser's 吵得
+    ],
+)
+def test_a_danger_word_read_across_a_word_boundary_is_not_level_one(
+    clf: Classifier, text: str, category: str
+) -> None:
+    routing = clf.classify(text)
+    assert routing.urgency != 1 and routing.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我邻居拿绳子在家上吊了 快来人", "楼顶上有个女的要跳楼", "工地上有人被电到了 倒在地上不动"],
+)
+def test_the_same_words_read_plainly_are_still_level_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == 1
+
+
+def test_a_near_miss_in_the_past_is_a_hazard_at_full_weight(clf: Classifier) -> None:
+    """上次差点着火 says the corridor is dangerous now: 差点 outweighs 上次."""
+    routing = clf.classify("上次楼道就差点着火 现在纸箱子还堆在那儿")
+    assert (routing.category, routing.urgency) == ("safety", 2)
+
+
+def test_fear_of_what_may_happen_is_a_hazard(clf: Classifier) -> None:
+    routing = clf.classify("楼顶那块广告牌松了 我就怕砸到下面的小孩")
+    assert (routing.category, routing.urgency) == ("safety", 2)
+
+
+def test_a_child_getting_into_an_electrical_room_is_a_hazard(clf: Classifier) -> None:
+    """A hazard told by a pattern, not a word: the power company's room, at level 2."""
+    routing = clf.classify("楼下配电房的门一直开着 锁也坏了 小孩老往里钻")
+    assert (routing.category, routing.urgency) == ("power", 2)

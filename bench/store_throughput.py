@@ -11,9 +11,9 @@ both ways back to back, the order alternating, so load on a shared machine hits
 both alike. Printed: median MB/s over rounds, their ratio, and the CPU time this
 process spent per MB on each side (less sensitive to other load on the machine).
 
-    .venv/bin/python bench/storage.py
-    .venv/bin/python bench/storage.py --count 40 --size-mb 4 --rounds 5 --api
-    .venv/bin/python bench/storage.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/store_throughput.py
+    .venv/bin/python bench/store_throughput.py --count 40 --size-mb 4 --rounds 5 --api
+    .venv/bin/python bench/store_throughput.py --database-url postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
