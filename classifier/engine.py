@@ -3,15 +3,19 @@
 Rules, in order of importance:
 1. A level-1 word (fire, gas leak, injury, someone trapped, threatening to jump,
    weapon…) routes to emergency on its own, whatever else the text says, unless
-   the words around it make it negated (没有人受伤, 吵得我想死), over (人出来了没事)
-   or a dispute about who pays: then it is ignored; hypothetical (万一着火): then
-   it counts for the safety-hazard category instead; past (去年淹死过人): then it
-   counts for the hazard category at a fraction of its weight.
-2. Otherwise the category with the highest keyword score wins; a category may
-   outrank another when it has enough evidence (misconduct over staff attitude);
-   ties follow the taxonomy's order.
+   the words around it make it negated (没有人受伤, 吵得我想死, 跟杀人一样), over
+   (人出来了没事) or a dispute about who pays: then it is ignored; hypothetical
+   (万一着火, 差点着火): then it counts for the safety-hazard category instead; past
+   (去年淹死过人): then it counts for the hazard category at a fraction of its weight.
+   A level-1 word inside a harmless phrase (跳楼价, 窗户上吊根线) is no level-1 word;
+   one that says what happened to something (被压, 掉进) needs a person near it, or
+   it counts for less and never raises the alarm without another sign of danger.
+2. Otherwise the category with the highest keyword score wins, except that an intent
+   (asking, suggesting, praising) with enough evidence outweighs the subject it names,
+   and a category may outrank another when it has enough evidence (misconduct over
+   staff attitude); ties follow the taxonomy's order.
 3. Urgency is the category's default, lowered to the hazard level when a hazard
-   word (exposed wires, risk of collapse…) is present.
+   word or pattern (exposed wires, risk of collapse…) is present — not for an intent.
 """
 from __future__ import annotations
 

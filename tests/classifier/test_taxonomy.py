@@ -80,6 +80,12 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
         (SMALL.replace("{5: [停车位, 乱停车]}", "{5: [停车位], 5: [乱停车]}"), "key 5 appears twice"),
         (SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{nobody}着火']}"),
          r"unknown word set \{nobody\}"),
+        (SMALL + "sets: {who: {words: [老人], not_followed_by: '[的'}}\n", r"sets.who.not_followed_by: bad regular"),
+        (SMALL.replace("emergency: {category: danger,", "emergency: {needs_person: {terms: [被压]}, category: danger,"),
+         "emergency.needs_person.person: say how a person is named"),
+        (SMALL.replace("emergency: {category: danger,", "emergency: {misreadings: '跳楼价', category: danger,"),
+         "emergency.misreadings: expected a list"),
+        (SMALL + "urgency: {hazard_patterns: {3: ['(?:漏电']}}\n", "urgency.hazard_patterns: bad regular expression"),
     ],
 )
 def test_a_malformed_taxonomy_fails_with_the_field_named(tmp_path: Path, text: str, message: str) -> None:
@@ -112,3 +118,33 @@ def test_patterns_name_word_sets_and_stay_within_a_clause(tmp_path: Path) -> Non
     assert routing.category == "danger"
     assert [k.matched for k in routing.keywords] == ["小孩刚刚摔倒了"]
     assert clf.classify("小孩不在家，摔倒了").category != "danger"  # the gap never crosses a comma
+
+
+def test_a_word_set_can_refuse_words_followed_by_something(tmp_path: Path) -> None:
+    """我的钥匙掉进水里: 我 owns the keys, it is not who fell in."""
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{who}{_}{0,4}掉进水里']}")
+        + "sets: {who: {words: [我, 老人], not_followed_by: '[的]'}}\n",
+        encoding="utf-8",
+    )
+    clf = load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+    assert clf.classify("我刚才掉进水里了").category == "danger"
+    assert clf.classify("我的钥匙掉进水里了").category != "danger"
+    assert clf.classify("我的老人掉进水里了").category == "danger"  # the owned word is a person itself
+
+
+def test_level_one_words_can_need_a_person_and_have_harmless_readings(tmp_path: Path) -> None:
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(
+        SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火, 被压, 跳楼]}").replace(
+            "emergency: {category: danger,",
+            "emergency: {needs_person: {terms: [被压], person: '老人'}, misreadings: ['跳楼价'], category: danger,",
+        ),
+        encoding="utf-8",
+    )
+    clf = load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+    assert clf.classify("有个老人被压住了").category == "danger"
+    assert clf.classify("停车位被压坏了").category == "parking"
+    assert clf.classify("停车位跳楼价").category == "parking"
+    assert clf.classify("有人要跳楼").category == "danger"

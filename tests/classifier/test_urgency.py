@@ -170,7 +170,7 @@ def test_what_happens_to_a_person_is_level_one(clf: Classifier, text: str) -> No
         ("那个店天天喊跳楼价 结果买回来的东西全是次品", "consumer"),  # a sale
         ("我家孩子被电视吵得写不了作业 隔壁电视开得特别大声", "noise"),  # 被电 is 被 + 电视
         ("隔壁装修的电钻声跟杀人一样 一大早就开始钻", "noise"),  # a comparison
-        ("楼上小孩天天跑 炒得我头都要炸了", "noise"),  # 炒得 is the recogniser's 吵得
+        ("楼下天天蹦迪 炒得我想死", "noise"),  # 炒得 is the recogniser's 吵得
     ],
 )
 def test_a_danger_word_read_across_a_word_boundary_is_not_level_one(
@@ -189,8 +189,8 @@ def test_the_same_words_read_plainly_are_still_level_one(clf: Classifier, text: 
 
 
 def test_a_near_miss_in_the_past_is_a_hazard_at_full_weight(clf: Classifier) -> None:
-    """上次差点着火 says the corridor is dangerous now: 差点 outweighs 上次."""
-    routing = clf.classify("上次楼道就差点着火 现在纸箱子还堆在那儿")
+    """前年差点着火 says the corridor is dangerous now: 差点 outweighs 前年."""
+    routing = clf.classify("楼道里的旧家具一直堆着 前年还差点着火")
     assert (routing.category, routing.urgency) == ("safety", 2)
 
 
