@@ -97,6 +97,22 @@ class Classifier:
             return RESOLVED
         return ACTUAL
 
+    def _level_one(self, text: str, hit: Hit, term: str, weight: float) -> tuple[str, float, bool] | None:
+        """What a level-1 word found at ``hit`` counts for: (category, weight, whether it names
+        no person), or None when its context says it is no danger at all."""
+        emergency = self.taxonomy.emergency
+        category, personless = emergency.category, False
+        if term in emergency.person_terms and not self._names_person(text, hit.start, hit.end):
+            personless, weight = True, weight * emergency.without_person
+        meaning = self.context(text, hit.start, hit.end)
+        if meaning in (NEGATED, RESOLVED):
+            return None
+        if meaning == PAST:  # it happened before: a sign of a hazard, worth less
+            category, weight = emergency.hypothetical_to, weight * emergency.past_weight
+        if meaning == HYPOTHETICAL:  # a danger that may happen: evidence of a hazard
+            category = emergency.hypothetical_to
+        return category, weight, personless and category == emergency.category
+
     def _misread_spans(self, text: str) -> list[tuple[int, int]]:
         """Where a level-1 word is part of a harmless phrase (跳楼价, 窗户上吊根线)."""
         return [match.span(1) for match in self._misreadings.finditer(text)] if self._misreadings else []
@@ -143,21 +159,16 @@ class Classifier:
                         misread = self._misread_spans(text)
                     if any(start <= hit.start and hit.end <= end for start, end in misread):
                         continue
-                    if term.text in emergency.person_terms and not self._names_person(text, hit.start, hit.end):
-                        personless, weight = True, weight * emergency.without_person
-                    meaning = self.context(text, hit.start, hit.end)
-                    if meaning in (NEGATED, RESOLVED):
+                    reading = self._level_one(text, hit, term.text, weight)
+                    if reading is None:
                         continue
-                    if meaning == PAST:  # it happened before: a sign of a hazard, worth less
-                        category, weight = emergency.hypothetical_to, weight * emergency.past_weight
-                    if meaning == HYPOTHETICAL:  # a danger that may happen: evidence of a hazard
-                        category = emergency.hypothetical_to
+                    category, weight, personless = reading
                 if (hit.term, category, source) in counted:
                     continue
                 counted.add((hit.term, category, source))
                 evidence.scores[category] = evidence.scores.get(category, 0.0) + weight * factor
                 evidence.used.setdefault(category, []).append((hit, weight * factor, source))
-                if personless and category == emergency.category:
+                if personless:
                     evidence.personless += weight * factor
             for category, weight in term.negative:
                 evidence.negative[category] = evidence.negative.get(category, 0.0) + weight

@@ -489,6 +489,12 @@ def extend(
     return ticket
 
 
+def run_extension(db: Database, settings: Settings, number: str, user: User, *, until: date, reason: str) -> Ticket:
+    """``extend`` in its own transaction."""
+    with db.write() as session:
+        return extend(session, settings, visible_ticket(session, user, number), user, until=until, reason=reason)
+
+
 # ---------------------------------------------------------------- routing
 
 
@@ -571,6 +577,12 @@ def correct_routing(
     return ticket
 
 
+def run_routing_correction(db: Database, settings: Settings, number: str, user: User, **correction: Any) -> Ticket:
+    """``correct_routing`` in its own transaction."""
+    with db.write() as session:
+        return correct_routing(session, settings, visible_ticket(session, user, number), user, **correction)
+
+
 # ---------------------------------------------------------------- attachments
 
 
@@ -615,6 +627,17 @@ def add_attachment(
         to_status=ticket.status, data={"attachment": attachment.id, "sha256": sha256, "size": size},
     )
     return attachment
+
+
+def run_attachment(
+    db: Database, settings: Settings, number: str, user: User, *, filename: str, content_type: str, stream: BinaryIO,
+) -> Attachment:
+    """``add_attachment`` in its own transaction."""
+    with db.write() as session:
+        ticket = visible_ticket(session, user, number)
+        return add_attachment(
+            session, settings, ticket, user, filename=filename, content_type=content_type, stream=stream
+        )
 
 
 def attachment_path(settings: Settings, attachment: Attachment) -> Path:

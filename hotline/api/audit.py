@@ -14,9 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from hotline import access, deadlines
-from hotline.api.deps import get_db, require_roles
+from hotline.api.deps import DatabaseDep, require_roles
 from storage import audit
-from storage.db import Database
 from storage.models import User
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -51,11 +50,12 @@ def audit_query(
 
 @router.get("/entries")
 def entries(
+    *,
     query: audit.AuditQuery = Depends(audit_query),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
     _: User = Depends(auditor),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> dict[str, Any]:
     """Matching entries, newest first, with the total count."""
     with db.read() as session:
@@ -65,11 +65,12 @@ def entries(
 
 @router.get("/export")
 def export(
+    *,
     request: Request,
     export_format: Literal["csv", "json"] = Query("csv", alias="format"),
     query: audit.AuditQuery = Depends(audit_query),
     user: User = Depends(auditor),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> StreamingResponse:
     """Every matching entry in chain order, with its hashes, so the chain can be re-checked elsewhere."""
     with db.write() as session:
@@ -95,12 +96,12 @@ def export(
 
 
 @router.get("/verify")
-def verify(_: User = Depends(auditor), db: Database = Depends(get_db)) -> dict[str, Any]:
+def verify(*, _: User = Depends(auditor), db: DatabaseDep) -> dict[str, Any]:
     """Recompute the hash chain and check the last anchor; nothing is written."""
     return audit.verify_chain(db, anchor=False).to_dict()
 
 
 @router.post("/verify")
-def verify_and_anchor(_: User = Depends(auditor), db: Database = Depends(get_db)) -> dict[str, Any]:
+def verify_and_anchor(*, _: User = Depends(auditor), db: DatabaseDep) -> dict[str, Any]:
     """As ``GET``, and when the chain is intact its head becomes the new anchor."""
     return audit.verify_chain(db, anchor=True).to_dict()

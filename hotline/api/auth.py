@@ -6,21 +6,19 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from hotline.api.deps import current_user, get_db, get_settings
-from hotline.config import Settings
+from hotline.api.deps import CurrentUser, DatabaseDep, SettingsDep
 from hotline.security import issue_token
 from hotline.users import authenticate, user_view
-from storage.db import Database
-from storage.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token")
 def token(
+    *,
     form: OAuth2PasswordRequestForm = Depends(),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     with db.read() as session:
         user = authenticate(session, form.username, form.password)
@@ -37,5 +35,5 @@ def token(
 
 
 @router.get("/me")
-def me(user: User = Depends(current_user)) -> dict[str, Any]:
+def me(user: CurrentUser) -> dict[str, Any]:
     return user_view(user)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -47,6 +48,12 @@ def current_user(
     if user is None or not user.active:
         raise _unauthorised("account unknown or disabled")
     return user
+
+
+# Shorthands for endpoint signatures.
+CurrentUser = Annotated[User, Depends(current_user)]
+DatabaseDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def require_roles(*roles: str) -> Callable[..., User]:

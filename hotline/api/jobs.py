@@ -6,9 +6,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from hotline.access import ADMIN, DISPATCHER, SUPERVISOR
-from hotline.api.deps import get_db, require_roles
+from hotline.api.deps import DatabaseDep, require_roles
 from storage import jobs
-from storage.db import Database
 from storage.models import Job, User
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -18,10 +17,11 @@ staff = require_roles(DISPATCHER, SUPERVISOR, ADMIN)
 
 @router.get("")
 def list_jobs(
+    *,
     job_status: str | None = Query(None, alias="status", description=" | ".join(jobs.STATUSES)),
     limit: int = Query(200, ge=1, le=1000),
     _: User = Depends(staff),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> list[dict[str, Any]]:
     """Jobs, newest first; failed (parked) jobs carry the error that parked them."""
     with db.read() as session:
@@ -32,7 +32,7 @@ def list_jobs(
 
 
 @router.post("/{job_id}/retry")
-def retry_job(job_id: int, _: User = Depends(staff), db: Database = Depends(get_db)) -> dict[str, Any]:
+def retry_job(*, job_id: int, _: User = Depends(staff), db: DatabaseDep) -> dict[str, Any]:
     """Queue a failed job again with a fresh set of attempts (409 if it is not failed)."""
     try:
         job = jobs.retry(db, job_id)

@@ -8,15 +8,14 @@ The decisions live in ``storage.access``; this module only speaks HTTP: ranges
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from hotline import access, tickets
-from hotline.api.deps import current_user, get_db, get_settings, require_roles
-from hotline.config import Settings
+from hotline.api.deps import CurrentUser, DatabaseDep, SettingsDep, require_roles
 from hotline.stores import recording_store
 from storage import access as recording_access
 from storage import recordings
@@ -44,6 +43,12 @@ def get_verified(request: Request) -> recording_access.VerificationCache:
     if getattr(state, "recording_verified", None) is None:
         state.recording_verified = recording_access.VerificationCache()
     return state.recording_verified
+
+
+StoreDep = Annotated[ObjectStore, Depends(get_store)]
+VerifiedDep = Annotated[recording_access.VerificationCache, Depends(get_verified)]
+Supervisor = Annotated[User, Depends(require_roles(access.SUPERVISOR))]
+Admin = Annotated[User, Depends(require_roles(access.ADMIN))]
 
 
 def _client(request: Request) -> str | None:
@@ -78,9 +83,7 @@ async def _without_threads(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
 
 
 @router.get("/tickets/{number}/recordings")
-def ticket_recordings(
-    number: str, user: User = Depends(current_user), db: Database = Depends(get_db)
-) -> list[dict[str, Any]]:
+def ticket_recordings(number: str, user: CurrentUser, db: DatabaseDep) -> list[dict[str, Any]]:
     """The ticket's recordings (metadata only) for anyone who may see the ticket."""
     with db.read() as session:
         ticket = tickets.visible_ticket(session, user, number)
@@ -89,14 +92,15 @@ def ticket_recordings(
 
 @router.get("/recordings/{recording_id}/audio", response_model=None)
 def audio(
+    *,
     recording_id: int,
     request: Request,
     purpose: str | None = Query(None, description=PURPOSE_HELP),
     byte_range: str | None = Header(None, alias="Range"),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    store: ObjectStore = Depends(get_store),
-    verified: recording_access.VerificationCache = Depends(get_verified),
+    user: CurrentUser,
+    db: DatabaseDep,
+    store: StoreDep,
+    verified: VerifiedDep,
 ) -> StreamingResponse | JSONResponse:
     """Stream the audio (``Range`` supported) once authorised, audited and verified."""
     try:
@@ -131,14 +135,15 @@ def audio(
 
 @router.get("/recordings/{recording_id}/presigned", response_model=None)
 def presigned(
+    *,
     recording_id: int,
     request: Request,
     purpose: str | None = Query(None, description=PURPOSE_HELP),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
-    store: ObjectStore = Depends(get_store),
-    verified: recording_access.VerificationCache = Depends(get_verified),
+    user: CurrentUser,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    verified: VerifiedDep,
 ) -> dict[str, Any] | JSONResponse:
     """A short-lived S3 URL for the recording (S3 backend only); authorised and audited like a download."""
     try:
@@ -178,25 +183,13 @@ def _set_hold(
 
 
 @router.post("/recordings/{recording_id}/hold")
-def hold(
-    recording_id: int,
-    body: ReasonIn,
-    user: User = Depends(require_roles(access.SUPERVISOR)),
-    db: Database = Depends(get_db),
-    store: ObjectStore = Depends(get_store),
-) -> dict[str, Any]:
+def hold(recording_id: int, body: ReasonIn, user: Supervisor, db: DatabaseDep, store: StoreDep) -> dict[str, Any]:
     """Legal hold: keep the recording beyond its retain-until date until released."""
     return _set_hold(db, store, recording_id, user, body, on=True)
 
 
 @router.post("/recordings/{recording_id}/release")
-def release(
-    recording_id: int,
-    body: ReasonIn,
-    user: User = Depends(require_roles(access.SUPERVISOR)),
-    db: Database = Depends(get_db),
-    store: ObjectStore = Depends(get_store),
-) -> dict[str, Any]:
+def release(recording_id: int, body: ReasonIn, user: Supervisor, db: DatabaseDep, store: StoreDep) -> dict[str, Any]:
     """Release a legal hold; the normal retention applies again."""
     return _set_hold(db, store, recording_id, user, body, on=False)
 
@@ -220,11 +213,7 @@ def grant_view(grant: RecordingGrant, username: str) -> dict[str, Any]:
 
 
 @router.get("/recording-grants")
-def list_grants(
-    include_revoked: bool = False,
-    _: User = Depends(require_roles(access.ADMIN)),
-    db: Database = Depends(get_db),
-) -> list[dict[str, Any]]:
+def list_grants(*, include_revoked: bool = False, _: Admin, db: DatabaseDep) -> list[dict[str, Any]]:
     with db.read() as session:
         return [
             grant_view(g, name) for g, name in recording_access.list_grants(session, include_revoked=include_revoked)
@@ -232,9 +221,7 @@ def list_grants(
 
 
 @router.post("/recording-grants", status_code=status.HTTP_201_CREATED)
-def add_grant(
-    body: GrantIn, user: User = Depends(require_roles(access.ADMIN)), db: Database = Depends(get_db)
-) -> dict[str, Any]:
+def add_grant(body: GrantIn, user: Admin, db: DatabaseDep) -> dict[str, Any]:
     """Authorise a supervisor to retrieve all recordings (``all``) or one department's."""
     with db.write() as session:
         holder = user_store.get_by_username(session, body.username)
@@ -248,9 +235,7 @@ def add_grant(
 
 
 @router.post("/recording-grants/{grant_id}/revoke")
-def revoke_grant(
-    grant_id: int, user: User = Depends(require_roles(access.ADMIN)), db: Database = Depends(get_db)
-) -> dict[str, Any]:
+def revoke_grant(grant_id: int, user: Admin, db: DatabaseDep) -> dict[str, Any]:
     with db.write() as session:
         try:
             revoked = recording_access.revoke(session, grant_id, revoked_by=user.username)

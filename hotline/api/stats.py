@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from hotline import stats
-from hotline.api.deps import get_db, require_permission
+from hotline.api.deps import DatabaseDep, require_permission
 from hotline.workflow import InvalidParams
-from storage.db import Database
 from storage.models import User
 
 router = APIRouter(tags=["statistics"])
@@ -18,10 +17,11 @@ router = APIRouter(tags=["statistics"])
 
 @router.get("/stats")
 def statistics(
+    *,
     start: date = Query(..., alias="from", description="first day (China time)"),
     end: date = Query(..., alias="to", description="last day, inclusive"),
     _: User = Depends(require_permission("view_stats")),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> dict[str, Any]:
     if end < start:
         raise InvalidParams("to: must not be before from")
@@ -31,10 +31,11 @@ def statistics(
 
 @router.get("/reports/{quarter}", response_class=PlainTextResponse)
 def quarterly_report(
+    *,
     quarter: str,
     format: Literal["md", "csv"] = "md",
     _: User = Depends(require_permission("view_report")),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> PlainTextResponse:
     """The quarterly report, e.g. ``/reports/2026Q4?format=csv``."""
     try:

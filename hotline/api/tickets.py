@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from hotline import access, tickets
-from hotline.api.deps import current_user, get_db, get_settings, require_permission
+from hotline.api.deps import CurrentUser, DatabaseDep, SettingsDep, require_permission
 from hotline.config import Settings
 from hotline.tickets import TicketNotFound
 from storage import tickets as store
@@ -66,12 +66,16 @@ def _detail(db: Database, number: str, user: User) -> dict[str, Any]:
         return tickets.detail(session, tickets.visible_ticket(session, user, number), user)
 
 
+def _transition(
+    db: Database, settings: Settings, number: str, user: User, action: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    tickets.run_transition(db, settings, number, user, action, params)
+    return _detail(db, number, user)
+
+
 @router.post("/tickets", status_code=status.HTTP_201_CREATED)
 def register(
-    body: RegisterIn,
-    user: User = Depends(require_permission("register")),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    *, body: RegisterIn, user: User = Depends(require_permission("register")), db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
     with db.write() as session:
         ticket = tickets.register_ticket(session, settings, actor=user.username, **body.model_dump())
@@ -80,6 +84,7 @@ def register(
 
 @router.get("/tickets")
 def list_tickets(
+    *,
     status_: list[str] | None = Query(None, alias="status", description="repeat for several"),
     category: str | None = None,
     department: str | None = None,
@@ -90,7 +95,7 @@ def list_tickets(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     user: User = Depends(require_permission("view_tickets")),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> dict[str, Any]:
     criteria = tickets.ticket_filter(
         user, statuses=status_, category=category, department=department, urgency=urgency,
@@ -103,10 +108,11 @@ def list_tickets(
 
 @router.get("/review-queue")
 def review_queue(
+    *,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     user: User = Depends(require_permission("review_queue")),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> dict[str, Any]:
     """Tickets waiting for a dispatcher: most urgent first, then by deadline."""
     with db.read() as session:
@@ -116,9 +122,7 @@ def review_queue(
 
 @router.get("/deadlines")
 def deadlines_view(
-    user: User = Depends(require_permission("view_deadlines")),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    *, user: User = Depends(require_permission("view_deadlines")), db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Open tickets due within the reminder window or overdue, by department."""
     with db.read() as session:
@@ -126,12 +130,12 @@ def deadlines_view(
 
 
 @router.get("/tickets/{number}")
-def get_ticket(number: str, user: User = Depends(current_user), db: Database = Depends(get_db)) -> dict[str, Any]:
+def get_ticket(number: str, user: CurrentUser, db: DatabaseDep) -> dict[str, Any]:
     return _detail(db, number, user)
 
 
 @router.get("/tickets/{number}/history")
-def history(number: str, user: User = Depends(current_user), db: Database = Depends(get_db)) -> list[dict[str, Any]]:
+def history(number: str, user: CurrentUser, db: DatabaseDep) -> list[dict[str, Any]]:
     with db.read() as session:
         ticket = tickets.visible_ticket(session, user, number)
         return [tickets.event_view(e) for e in store.history(session, ticket.id)]
@@ -139,94 +143,57 @@ def history(number: str, user: User = Depends(current_user), db: Database = Depe
 
 @router.post("/tickets/{number}/transitions")
 def transition(
-    number: str,
-    body: TransitionIn,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, body: TransitionIn, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    tickets.run_transition(db, settings, number, user, body.action, body.params)
-    return _detail(db, number, user)
+    return _transition(db, settings, number, user, body.action, body.params)
 
 
 @router.post("/tickets/{number}/follow-up")
 def follow_up(
-    number: str,
-    body: FollowUpIn,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, body: FollowUpIn, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    tickets.run_transition(db, settings, number, user, "follow_up", body.model_dump())
-    return _detail(db, number, user)
+    return _transition(db, settings, number, user, "follow_up", body.model_dump())
 
 
 @router.post("/tickets/{number}/appeal")
 def appeal(
-    number: str,
-    body: AppealIn,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, body: AppealIn, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    tickets.run_transition(db, settings, number, user, "appeal", body.model_dump())
-    return _detail(db, number, user)
+    return _transition(db, settings, number, user, "appeal", body.model_dump())
 
 
 @router.post("/tickets/{number}/extension")
 def extension(
-    number: str,
-    body: ExtensionIn,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, body: ExtensionIn, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    with db.write() as session:
-        ticket = tickets.visible_ticket(session, user, number)
-        tickets.extend(session, settings, ticket, user, until=body.until, reason=body.reason)
+    tickets.run_extension(db, settings, number, user, until=body.until, reason=body.reason)
     return _detail(db, number, user)
 
 
 @router.patch("/tickets/{number}/routing")
 def correct_routing(
-    number: str,
-    body: RoutingIn,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, body: RoutingIn, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    with db.write() as session:
-        ticket = tickets.visible_ticket(session, user, number)
-        tickets.correct_routing(session, settings, ticket, user, **body.model_dump())
-        if not access.can_view_ticket(user, ticket):  # e.g. just marked confidential
-            return {"number": number, "status": ticket.status, "visible": False}
-        return tickets.detail(session, ticket, user)
+    ticket = tickets.run_routing_correction(db, settings, number, user, **body.model_dump())
+    if not access.can_view_ticket(user, ticket):  # e.g. just marked confidential
+        return {"number": number, "status": ticket.status, "visible": False}
+    return _detail(db, number, user)
 
 
 @router.post("/tickets/{number}/attachments", status_code=status.HTTP_201_CREATED)
 def upload_attachment(
-    number: str,
-    file: UploadFile = File(...),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    *, number: str, file: UploadFile = File(...), user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    with db.write() as session:
-        ticket = tickets.visible_ticket(session, user, number)
-        attachment = tickets.add_attachment(
-            session, settings, ticket, user, filename=file.filename or "",
-            content_type=file.content_type or "", stream=file.file,
-        )
-        return tickets.attachment_view(attachment)
+    attachment = tickets.run_attachment(
+        db, settings, number, user, filename=file.filename or "", content_type=file.content_type or "",
+        stream=file.file,
+    )
+    return tickets.attachment_view(attachment)
 
 
 @router.get("/tickets/{number}/attachments/{attachment_id}")
 def download_attachment(
-    number: str,
-    attachment_id: int,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    number: str, attachment_id: int, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> FileResponse:
     with db.read() as session:
         ticket = tickets.visible_ticket(session, user, number)
@@ -237,4 +204,3 @@ def download_attachment(
         tickets.attachment_path(settings, attachment), media_type=attachment.content_type,
         filename=attachment.filename, headers={"X-Content-SHA256": attachment.sha256},
     )
-

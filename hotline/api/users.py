@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from hotline import users
-from hotline.api.deps import get_db, require_permission
-from storage.db import Database
+from hotline.api.deps import DatabaseDep, require_permission
 from storage.models import User
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -28,20 +27,20 @@ class UserPatch(BaseModel):
 
 
 @router.get("")
-def list_users(_: User = Depends(admin_only), db: Database = Depends(get_db)) -> list[dict[str, Any]]:
+def list_users(*, _: User = Depends(admin_only), db: DatabaseDep) -> list[dict[str, Any]]:
     with db.read() as session:
         return [users.user_view(u) for u in users.list_users(session)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def add_user(body: UserIn, _: User = Depends(admin_only), db: Database = Depends(get_db)) -> dict[str, Any]:
+def add_user(*, body: UserIn, _: User = Depends(admin_only), db: DatabaseDep) -> dict[str, Any]:
     with db.write() as session:
         return users.user_view(users.create_user(session, **body.model_dump()))
 
 
 @router.patch("/{username}")
 def update_user(
-    username: str, body: UserPatch, _: User = Depends(admin_only), db: Database = Depends(get_db)
+    *, username: str, body: UserPatch, _: User = Depends(admin_only), db: DatabaseDep
 ) -> dict[str, Any]:
     with db.write() as session:
         return users.user_view(users.set_active(session, username, body.active))

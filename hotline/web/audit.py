@@ -10,11 +10,10 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 
 from hotline.api.audit import audit_query, auditor
-from hotline.api.deps import get_db
+from hotline.api.deps import DatabaseDep
 from hotline.web.render import page
 from hotline.web.route import page_router
 from storage import audit
-from storage.db import Database
 from storage.models import User
 
 router = page_router()
@@ -29,11 +28,12 @@ ACTION_WORDS = {"listen": "收听", "presign": "下载链接", "grant": "授权"
 
 @router.get("/console/audit")
 def audit_log(
+    *,
     request: Request,
     query: audit.AuditQuery = Depends(audit_query),
     page_number: int = Query(1, alias="page", ge=1),
     user: User = Depends(auditor),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> Response:
     with db.read() as session:
         entries, total = audit.search(session, query, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)

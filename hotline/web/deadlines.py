@@ -4,11 +4,9 @@ from __future__ import annotations
 from fastapi import Depends, Request, Response
 
 from hotline import tickets
-from hotline.api.deps import get_db, get_settings, require_permission
-from hotline.config import Settings
+from hotline.api.deps import DatabaseDep, SettingsDep, require_permission
 from hotline.web.render import page
 from hotline.web.route import page_router
-from storage.db import Database
 from storage.models import User
 
 router = page_router()
@@ -16,10 +14,11 @@ router = page_router()
 
 @router.get("/console/deadlines")
 def deadline_board(
+    *,
     request: Request,
     user: User = Depends(require_permission("view_deadlines")),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> Response:
     with db.read() as session:
         board = tickets.deadline_board(session, settings, user)

@@ -1,17 +1,15 @@
 """Sign-in, sign-out and the start page that sends each role to its work."""
 from __future__ import annotations
 
-from fastapi import Depends, Form, HTTPException, Request, Response
+from fastapi import Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from hotline import access
-from hotline.api.deps import TOKEN_COOKIE, current_user, get_db, get_settings
-from hotline.config import Settings
+from hotline.api.deps import TOKEN_COOKIE, DatabaseDep, SettingsDep, current_user
 from hotline.security import issue_token
 from hotline.users import authenticate
 from hotline.web.render import page, pages_for
 from hotline.web.route import login_redirect, public_router
-from storage.db import Database
 
 router = public_router()
 
@@ -38,12 +36,13 @@ def login_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/login")
 def login(
+    *,
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> Response:
     with db.read() as session:
         user = authenticate(session, username.strip(), password)
@@ -68,7 +67,7 @@ def logout() -> Response:
 
 
 @router.get("/")
-def start(request: Request, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)) -> Response:
+def start(request: Request, db: DatabaseDep, settings: SettingsDep) -> Response:
     try:
         user = current_user(request, None, settings, db)
     except HTTPException:  # not signed in, or the session expired

@@ -8,14 +8,12 @@ from fastapi import Depends, Query, Request, Response
 from markupsafe import Markup
 
 from hotline import access, deadlines, stats
-from hotline.api.deps import get_db, get_settings, require_permission
-from hotline.config import Settings
+from hotline.api.deps import DatabaseDep, SettingsDep, require_permission
 from hotline.web import labels
 from hotline.web.charts import bar_chart
 from hotline.web.render import page
 from hotline.web.route import page_router
 from hotline.workflow import STATUS_WORDS
-from storage.db import Database
 from storage.models import User
 
 router = page_router()
@@ -49,12 +47,13 @@ def recent_quarters(today: date) -> list[str]:
 
 @router.get("/console/statistics")
 def statistics(
+    *,
     request: Request,
     start: date | None = Query(None, alias="from"),
     end: date | None = Query(None, alias="to"),
     user: User = Depends(require_permission("view_stats")),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> Response:
     today = deadlines.china_today()
     start = start or stats.parse_quarter(_quarter_of(today)).start

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from hotline import access, tickets
-from hotline.api.deps import current_user, get_db, get_settings, require_permission
+from hotline.api.deps import CurrentUser, DatabaseDep, SettingsDep, require_permission
 from hotline.config import Settings
 from hotline.web import labels
 from hotline.web.render import deadline_state, page
@@ -35,13 +35,14 @@ SIDE_ACTIONS = frozenset({"reject", "transfer", "object", "appeal", "extend", "r
 
 @router.get("/console/tickets")
 def ticket_list(
+    *,
     request: Request,
     q: str = Query("", max_length=200),
     status: str = "",
     overdue: bool = False,
     page_number: int = Query(1, alias="page", ge=1),
     user: User = Depends(require_permission("view_tickets")),
-    db: Database = Depends(get_db),
+    db: DatabaseDep,
 ) -> Response:
     criteria = tickets.ticket_filter(user, statuses=[status] if status else None, overdue=overdue, text=q)
     with db.read() as session:
@@ -118,11 +119,7 @@ def render_ticket(
 
 @router.get("/console/tickets/{number}")
 def ticket_page(
-    request: Request,
-    number: str,
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    request: Request, number: str, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> Response:
     return render_ticket(request, number, user, db, settings)
 
@@ -134,6 +131,9 @@ async def form_fields(request: Request) -> dict[str, str]:
     """The submitted text fields, trimmed; empty ones are left out (optional means absent)."""
     form = await request.form()
     return {name: value.strip() for name, value in form.items() if isinstance(value, str) and value.strip()}
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _finished(action: str, number: str, user: User, db: Database) -> RedirectResponse:
@@ -162,13 +162,8 @@ def _act(
 
 @router.post("/console/tickets/{number}/actions/{action}")
 def workflow_action(
-    request: Request,
-    number: str,
-    action: str,
-    fields: dict[str, str] = Depends(form_fields),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    request: Request, number: str, action: str, fields: FormFields, user: CurrentUser, db: DatabaseDep,
+    settings: SettingsDep,
 ) -> Response:
     """One step of the workflow; the ticket service checks state, role and fields."""
     if action not in ACTIONS:
@@ -181,33 +176,21 @@ def workflow_action(
 
 @router.post("/console/tickets/{number}/extend")
 def extend(
-    request: Request,
-    number: str,
-    fields: dict[str, str] = Depends(form_fields),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    request: Request, number: str, fields: FormFields, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> Response:
     def apply() -> None:
         try:
             until = date.fromisoformat(fields.get("until", ""))
         except ValueError:
             raise InvalidParams("until: 请选择新的期限日期") from None
-        with db.write() as session:
-            ticket = tickets.visible_ticket(session, user, number)
-            tickets.extend(session, settings, ticket, user, until=until, reason=fields.get("reason", ""))
+        tickets.run_extension(db, settings, number, user, until=until, reason=fields.get("reason", ""))
 
     return _act(request, number, "extend", user, db, settings, fields, apply)
 
 
 @router.post("/console/tickets/{number}/route")
 def route(
-    request: Request,
-    number: str,
-    fields: dict[str, str] = Depends(form_fields),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    request: Request, number: str, fields: FormFields, user: CurrentUser, db: DatabaseDep, settings: SettingsDep
 ) -> Response:
     """改派/分类更正 from the ticket page: stored for learning like the queue's correction."""
 
@@ -216,34 +199,31 @@ def route(
             urgency = int(fields.get("urgency", ""))
         except ValueError:
             raise InvalidParams("urgency: 请选择紧急程度 1-4") from None
-        with db.write() as session:
-            ticket = tickets.visible_ticket(session, user, number)
-            tickets.correct_routing(
-                session, settings, ticket, user, category=fields.get("category", ""),
-                department=fields.get("department", ""), urgency=urgency,
-                confidential=fields.get("confidential") == "true", complexity=fields.get("complexity"),
-                dispatch=fields.get("dispatch") == "true", note=fields.get("note"),
-            )
+        tickets.run_routing_correction(
+            db, settings, number, user, category=fields.get("category", ""),
+            department=fields.get("department", ""), urgency=urgency,
+            confidential=fields.get("confidential") == "true", complexity=fields.get("complexity"),
+            dispatch=fields.get("dispatch") == "true", note=fields.get("note"),
+        )
 
     return _act(request, number, "route", user, db, settings, fields, apply)
 
 
 @router.post("/console/tickets/{number}/attachments")
 def attach(
+    *,
     request: Request,
     number: str,
     file: UploadFile = File(...),
-    user: User = Depends(current_user),
-    db: Database = Depends(get_db),
-    settings: Settings = Depends(get_settings),
+    user: CurrentUser,
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> Response:
     def apply() -> None:
-        with db.write() as session:
-            ticket = tickets.visible_ticket(session, user, number)
-            tickets.add_attachment(
-                session, settings, ticket, user, filename=file.filename or "",
-                content_type=file.content_type or "", stream=file.file,
-            )
+        tickets.run_attachment(
+            db, settings, number, user, filename=file.filename or "", content_type=file.content_type or "",
+            stream=file.file,
+        )
 
     return _act(request, number, "attach", user, db, settings, {}, apply)
 

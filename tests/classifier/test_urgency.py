@@ -203,3 +203,33 @@ def test_a_child_getting_into_an_electrical_room_is_a_hazard(clf: Classifier) ->
     """A hazard told by a pattern, not a word: the power company's room, at level 2."""
     routing = clf.classify("楼下配电房的门一直开着 锁也坏了 小孩老往里钻")
     assert (routing.category, routing.urgency) == ("power", 2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家老人有心脏病 楼上天天装修砸墙 受不了",  # a condition lived with, not an attack
+        "我去社区医院看心脏病 医生连听诊都没有",
+        "我们家有哮喘病人 楼下饭店的油烟呛得喘不上气",  # what the smoke does to the caller
+        "保安把我家的狗打伤了 还不承认",  # a pet hurt
+    ],
+)
+def test_a_condition_a_nuisance_or_a_pet_is_not_level_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency != 1
+
+
+def test_an_attack_of_that_condition_is_level_one(clf: Classifier) -> None:
+    assert clf.classify("我爸心脏病犯了 脸色发白 喘不上气").urgency == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "level_one"),
+    [
+        ("我爸妈屋里生着煤炉子 现在两个人都说头晕 想吐", True),  # fumes of a fire burning indoors
+        ("屋里开着燃气热水器洗澡 我妈洗着洗着说头晕 站不起来了", True),
+        ("老人冬天在屋里烧炭取暖 我们担心会中毒", False),  # heating with charcoal: a hazard
+        ("热水器坏了好几天 物业不修 愁得我头疼", False),  # a figure of speech
+    ],
+)
+def test_symptoms_next_to_a_fire_burning_indoors_are_poisoning(clf: Classifier, text: str, level_one: bool) -> None:
+    assert (clf.classify(text).urgency == 1) is level_one
