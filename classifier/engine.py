@@ -58,12 +58,14 @@ class Classifier:
         self._past = re.compile(rule.past) if rule.past else None
         self._hypothetical = re.compile(rule.hypothetical) if rule.hypothetical else None
         self._after = re.compile(rule.hypothetical_after) if rule.hypothetical_after else None
+        self._past_after = re.compile(rule.past_after) if rule.past_after else None
         self._resolved = re.compile(rule.resolved) if rule.resolved else None
         self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
         self._everyday = re.compile(rule.everyday_sources) if rule.everyday_sources else None
         self._person = re.compile(rule.person) if rule.person else None
         self._misreadings = re.compile(f"(?=({rule.misreadings}))") if rule.misreadings else None
         self._order = {key: i for i, key in enumerate(taxonomy.categories)}
+        self._set_aside = re.compile(taxonomy.set_aside) if taxonomy.set_aside else None
 
     def classify(self, text: str) -> Routing:
         if not isinstance(text, str) or not text.strip():
@@ -93,6 +95,8 @@ class Classifier:
             right += 1
         if self._after and self._after.search(text[end:right]):
             return HYPOTHETICAL
+        if self._past_after and self._past_after.search(text[end:right]):
+            return PAST
         if self._resolved and self._resolved.search(text, end, end + RESOLVED_REACH):
             return RESOLVED
         return ACTUAL
@@ -144,8 +148,12 @@ class Classifier:
         # Smoke next to a named everyday source (burning rubbish, a barbecue) is a nuisance.
         everyday = emergency.everyday_terms if self._everyday and self._everyday.search(text) else frozenset()
         misread: list[tuple[int, int]] | None = None  # spans of harmless phrases, found when first needed
+        # "我不是说吵架啊 就是…": the words of a clause the caller sets aside name no category
+        # (level-1 words keep their own context rules: recall comes first)
+        aside = [m.span() for m in self._set_aside.finditer(text)] if self._set_aside else []
         for hit in hits:
             term = terms[hit.term]
+            discounted = any(start <= hit.start and hit.end <= end for start, end in aside)
             factor = 1.0
             if hit.via == PINYIN:  # two-syllable sound-alikes are the least certain
                 short = hit.end - hit.start == 2 and term.text not in rule.known_confusions
@@ -163,6 +171,8 @@ class Classifier:
                     if reading is None:
                         continue
                     category, weight, personless = reading
+                elif discounted:
+                    continue
                 if (hit.term, category, source) in counted:
                     continue
                 counted.add((hit.term, category, source))
@@ -171,6 +181,8 @@ class Classifier:
                 if personless:
                     evidence.personless += weight * factor
             for category, weight in term.negative:
+                if discounted:
+                    break
                 evidence.negative[category] = evidence.negative.get(category, 0.0) + weight
             if term.hazard:
                 evidence.hazard += term.hazard * factor

@@ -64,6 +64,7 @@ class EmergencyRule:
     person: str = ""  # how a person is named (a regular expression)
     without_person: float = 0.5  # such a word with no person near counts this much: alone it is no alarm
     misreadings: str = ""  # phrases where a level-1 word means something harmless (跳楼价, 上吊根线)
+    past_after: str = ""  # words right after it that put it in the past (困人的事上个月发生过)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Taxonomy:
     homophones: HomophoneRule
     neutral: frozenset[str]
     review: ReviewRule
+    set_aside: str = ""  # clauses whose subject the caller sets aside (我不是说吵架啊 就是…): one regex
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -215,6 +217,7 @@ def _parse(data: dict[str, Any]) -> Taxonomy:
             fold=_fold_map(homophones.get("pattern_fold")),
         ),
         neutral=frozenset(normalise(w) for w in data.get("neutral") or []),
+        set_aside=_alternatives(data.get("set_aside"), sets, "set_aside"),
         review=ReviewRule(
             min_confidence=float(review.get("min_confidence", 0.5)),
             close_ratio=float(review.get("close_ratio", 0.8)),
@@ -367,6 +370,7 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
         hypothetical_after=str(context.get("hypothetical_after", "")),
         resolved=str(context.get("resolved", "")),
         negated_after=str(context.get("negated_after", "")),
+        past_after=str(context.get("past_after", "")),
         window=window,
         past_weight=float(spec.get("past_weight", 0.5)),
         everyday_terms=frozenset(weighted_terms({0: everyday.get("terms") or []}, "emergency.everyday.terms")),
@@ -381,7 +385,8 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
     if rule.person_terms and not rule.person:
         raise TaxonomyError("emergency.needs_person.person: say how a person is named")
     for name in (
-        "negated", "hypothetical", "past", "hypothetical_after", "resolved", "negated_after", "everyday_sources",
+        "negated", "hypothetical", "past", "hypothetical_after", "past_after", "resolved", "negated_after",
+        "everyday_sources",
         "person", "misreadings",
     ):
         try:
@@ -394,6 +399,18 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
             }.get(name, f"emergency.context.{name}")
             raise TaxonomyError(f"{where}: bad regular expression: {exc}") from exc
     return rule
+
+
+def _alternatives(value: Any, sets: dict[str, str], where: str) -> str:
+    """A list of regular expressions as one, checked now so a typo fails at load."""
+    if not isinstance(value or [], list):
+        raise TaxonomyError(f"{where}: expected a list of regular expressions")
+    joined = expand_sets("|".join(f"(?:{p})" for p in value or []), sets, where)
+    try:
+        re.compile(joined)
+    except re.error as exc:
+        raise TaxonomyError(f"{where}: bad regular expression: {exc}") from exc
+    return joined
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -149,10 +149,6 @@ def visible_ticket(session: Session, user: User, number: str, *, for_update: boo
     return ticket
 
 
-def current_deadline(ticket: Ticket) -> date | None:
-    return ticket.stage_deadline
-
-
 def progress(session: Session, number: str) -> TicketProgress | None:
     ticket = store.get_by_number(session, number)
     if ticket is None:
@@ -161,7 +157,7 @@ def progress(session: Session, number: str) -> TicketProgress | None:
         number=ticket.number,
         status=ticket.status,
         status_word=STATUS_WORDS[ticket.status],
-        deadline=current_deadline(ticket),
+        deadline=ticket.stage_deadline,
         extended=ticket.extended_until is not None,
     )
 
@@ -205,7 +201,7 @@ def summary(ticket: Ticket, today: date | None = None) -> dict[str, Any]:
         "caller_name": mask_name(ticket.caller_name),
         "caller_phone": mask_phone(ticket.caller_phone),
         "created_at": _iso(ticket.created_at),
-        "deadline": _iso(current_deadline(ticket)),
+        "deadline": _iso(ticket.stage_deadline),
         "overdue": is_overdue(ticket, today),
         "extended": ticket.extended_until is not None,
     }

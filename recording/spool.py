@@ -22,8 +22,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
-import tempfile
 import time
 import wave
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from recording.wav import header_complete, repair_wav
+from storage.files import atomic_write, fsync_directory
 
 RECORDING = "recording"
 FINISHED = "finished"
@@ -116,7 +115,7 @@ class SpoolEntry:
         if state not in STATES:
             raise ValueError(f"unknown spool state {state!r}")
         payload = json.dumps({"state": state, "report": report.to_dict()}, ensure_ascii=False)
-        _atomic_write(self.sidecar_path, payload.encode())
+        atomic_write(self.sidecar_path, payload.encode())
         self.state, self.report = state, report
 
     def finish(self, report: CallReport, settle_seconds: float = 0.0) -> CallReport:
@@ -164,7 +163,7 @@ class SpoolEntry:
         self.sidecar_path.unlink(missing_ok=True)
         if not keep_audio:
             self.wav_path.unlink(missing_ok=True)
-        _fsync_directory(self.sidecar_path.parent)
+        fsync_directory(self.sidecar_path.parent)
 
 
 class SpoolBusy(RuntimeError):
@@ -219,25 +218,3 @@ class Spool:
                 continue  # a foreign file: not ours to judge or delete
             found.append(SpoolEntry(sidecar.with_suffix(".wav"), sidecar, state, report))
         return found
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

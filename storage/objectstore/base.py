@@ -64,6 +64,14 @@ class ObjectInfo:
     def is_locked(self, now: datetime) -> bool:
         return self.legal_hold or (self.retain_until is not None and self.retain_until > now)
 
+    def ensure_deletable(self, now: datetime) -> None:
+        """``RetentionActive`` while the retention runs or a legal hold is on."""
+        if self.is_locked(now):
+            until = self.retain_until.isoformat() if self.retain_until else "?"
+            raise RetentionActive(
+                f"{self.key} is retained until {until}" + (" and under legal hold" if self.legal_hold else "")
+            )
+
 
 class ObjectStore(Protocol):
     backend: str

@@ -19,6 +19,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from storage.files import atomic_write
 from storage.objectstore.base import (
     CHUNK_SIZE,
     LOCK_MODE,
@@ -28,7 +29,6 @@ from storage.objectstore.base import (
     ObjectNotFound,
     ObjectStoreError,
     PresignNotSupported,
-    RetentionActive,
 )
 
 _SIDECAR_SUFFIX = ".lock.json"
@@ -49,14 +49,6 @@ def read_file_range(
             if remaining is not None:
                 remaining -= len(chunk)
             yield chunk
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalStore:
@@ -92,14 +84,7 @@ class LocalStore:
 
     def _write_info(self, path: Path, info: ObjectInfo) -> None:
         data = asdict(info) | {"retain_until": info.retain_until.isoformat() if info.retain_until else None}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sidecar-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _READ_ONLY)
-        os.replace(tmp, self._sidecar(path))
-        _fsync_directory(path.parent)
+        atomic_write(self._sidecar(path), json.dumps(data).encode(), mode=_READ_ONLY)
 
     def _version(self, key: str, version_id: str | None) -> tuple[Path, ObjectInfo]:
         path = self._path(key)
@@ -198,11 +183,7 @@ class LocalStore:
                 raise ObjectNotFound(f"{key} version {version_id}")
             if info.retain_until is None:
                 raise ObjectStoreError(f"{key} has no retention metadata; refusing to delete")
-            if info.is_locked(datetime.now(UTC)):
-                raise RetentionActive(
-                    f"{key} is retained until {info.retain_until.isoformat()}"
-                    + (" and under legal hold" if info.legal_hold else "")
-                )
+            info.ensure_deletable(datetime.now(UTC))
             path.unlink(missing_ok=True)
             self._sidecar(path).unlink()
             self._prune_empty_parents(path.parent)

@@ -268,12 +268,7 @@ class S3Store:
     def delete_if_expired(self, key: str, version_id: str | None) -> None:
         if not version_id:
             raise ObjectStoreError(f"{key}: deleting needs the version id (a plain delete only hides it)")
-        info = self.head(key, version_id)
-        if info.is_locked(datetime.now(UTC)):
-            raise RetentionActive(
-                f"{key} is retained until {info.retain_until.isoformat() if info.retain_until else '?'}"
-                + (" and under legal hold" if info.legal_hold else "")
-            )
+        self.head(key, version_id).ensure_deletable(datetime.now(UTC))
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
         except ClientError as exc:

@@ -108,3 +108,21 @@ def test_a_malformed_intent_is_named(tmp_path: Path) -> None:
     path.write_text(TAXONOMY.replace("INTENT", "6"), encoding="utf-8")
     with pytest.raises(TaxonomyError, match=r"categories.ask.intent: expected a mapping"):
         load_classifier(taxonomy_path=path)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a disclaimer: the caller sets a subject aside before naming the real one
+        ("我不是说跟他们家有纠纷啊 就是楼上天天夜里蹦迪 吵得孩子睡不着", "noise"),
+        ("我不是反映谁的态度 是村干部把低保名额给了自己家亲戚", "misconduct"),
+        # a concession: what is fine is no subject
+        ("居委会的人态度挺好的 就是我们楼的路灯坏了半个月了", "facility"),
+        # a referral that brought the caller here
+        ("物业说这个不归他们管 叫我打你们这个电话 是我们家门口的垃圾一个礼拜没人清", "sanitation"),
+    ],
+)
+def test_a_subject_the_caller_sets_aside_does_not_decide_the_category(
+    clf: Classifier, text: str, category: str
+) -> None:
+    assert clf.classify(text).category == category

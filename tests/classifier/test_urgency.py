@@ -233,3 +233,38 @@ def test_an_attack_of_that_condition_is_level_one(clf: Classifier) -> None:
 )
 def test_symptoms_next_to_a_fire_burning_indoors_are_poisoning(clf: Classifier, text: str, level_one: bool) -> None:
     assert (clf.classify(text).urgency == 1) is level_one
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # the bite or blow never reached anyone: said after the danger word
+        ("楼下的狗冲上来咬了我一口 隔着羽绒服没咬破皮 狗主人还嫌我大惊小怪", "neighbor"),
+        # the injury is over: the call is about how little was paid for it
+        ("我在厂里上班被机器砸伤了手 老板就给了八百块钱 后来就不管了", "labor"),
+        # rolling the eyes AT someone is contempt, not a fit
+        ("我去居委会开证明 那个大姐冲我翻了个白眼 说明天再来", "staff_attitude"),
+        # told as a past matter after the danger word
+        ("电梯困人的事前年出过一回 现在物业还是不按时保养", "property"),
+    ],
+)
+def test_danger_negated_paid_for_figurative_or_past_after_the_word_is_not_level_one(
+    clf: Classifier, text: str, category: str
+) -> None:
+    routing = clf.classify(text)
+    assert routing.category == category
+    assert routing.urgency > 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈吃着饭突然翻白眼 手脚一直抽 叫她也不应",  # eyes rolling with a fit: level 1
+        "有条大狗把放学的小孩咬了 腿上都是血",  # a bite that drew blood
+        "楼上着火了 火还没烧到我家 烟特别大",  # not reached yet is still a fire
+        "我不是说吵架 是他们拿刀动手了 有人受伤了",  # a disclaimer never hides a danger
+        "我外婆晕倒了以前也出过这种事 快来人",  # now AND before
+    ],
+)
+def test_the_same_families_in_real_danger_stay_level_one(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).urgency == 1

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from concurrently import run_concurrently
 from sqlalchemy import func, select, update
 
 from classifier import TaxonomyError, load_classifier
@@ -419,11 +420,7 @@ def test_two_workers_share_many_calls_and_process_each_exactly_once(db, settings
     phones = [call() for _ in range(30)]
     speech = ScriptedSpeech(STREETLIGHT)
     workers = [_worker(settings, db, speech) for _ in range(2)]
-    threads = [threading.Thread(target=w.run_once) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(*(w.run_once for w in workers))
 
     with db.read() as session:
         per_ticket = dict(

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from concurrently import run_concurrently
 from recording_fixtures import reload
 
 from recording.uploader import backoff, run_uploader, upload_pending
@@ -80,11 +81,11 @@ def test_backoff_grows_and_is_capped() -> None:
 def test_concurrent_uploaders_store_each_recording_once(db: Database, spool_recording, local_store) -> None:
     created = [spool_recording(size=20_000) for _ in range(12)]
     counts: list[int] = []
-    threads = [threading.Thread(target=lambda: counts.append(upload_pending(db, local_store))) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+
+    def upload() -> None:
+        counts.append(upload_pending(db, local_store))
+
+    run_concurrently(upload, upload, upload)
     assert sum(counts) == 12
     assert all(reload(db, r.id).upload_attempts == 1 for r in created)
 

@@ -31,6 +31,13 @@ def _audit_log(db: Database) -> list[tuple[str, str, int | None, str | None, str
         ]
 
 
+def _listen(  # type: ignore[no-untyped-def]
+    db: Database, store, user, recording, *, purpose: str | None = PURPOSE, client: str | None = None, **options
+):
+    """``open_recording`` of ``recording``, by default for the usual purpose from no particular client."""
+    return open_recording(db, store, user=user, recording_id=recording.id, purpose=purpose, client=client, **options)
+
+
 def _stored(db: Database, spool_recording, store, **kwargs):  # type: ignore[no-untyped-def]
     recording = spool_recording(**kwargs)
     assert upload_pending(db, store) == 1
@@ -67,15 +74,11 @@ def test_authorisation_matrix(
     )
 
     if allowed:
-        opened = open_recording(
-            db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5"
-        )
+        opened = _listen(db, recording_store, user, recording, client="10.0.0.5")
         assert b"".join(opened.chunks) == stored_bytes(recording_store, recording)
     else:
         with pytest.raises(access.Refused):
-            open_recording(
-                db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.0.0.5"
-            )
+            _listen(db, recording_store, user, recording, client="10.0.0.5")
 
     assert _audit_log(db) == [("someone", "listen", recording.id, PURPOSE, "granted" if allowed else "refused")]
 
@@ -95,7 +98,7 @@ def test_revoked_grants_and_inactive_supervisors_are_refused(
 
     for user in (revoked, inactive):
         with pytest.raises(access.Refused):
-            open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
+            _listen(db, recording_store, user, recording)
     assert [entry[-1] for entry in _audit_log(db)] == ["refused", "refused"]
 
 
@@ -119,7 +122,7 @@ def test_a_listed_purpose_is_required(db: Database, user_factory, spool_recordin
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
     with pytest.raises(access.InvalidPurpose, match="核对通话内容"):
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=purpose, client=None)
+        _listen(db, recording_store, user, recording, purpose=purpose)
     assert _audit_log(db) == [("sup", "listen", recording.id, purpose, "refused")]
 
 
@@ -129,9 +132,7 @@ def test_the_attempt_is_audited_before_any_byte_is_served(
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
 
-    opened = open_recording(
-        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client="10.1.2.3"
-    )
+    opened = _listen(db, recording_store, user, recording, client="10.1.2.3")
 
     # nothing has been read from ``opened.chunks`` yet, and the entry is already committed
     with db.read() as session:
@@ -153,7 +154,7 @@ def test_missing_and_purged_recordings(db: Database, user_factory, spool_recordi
     with db.write() as session:
         session.get_one(access.Recording, recording.id).status = "purged"
     with pytest.raises(access.RecordingGone):
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
+        _listen(db, recording_store, user, recording)
     assert [entry[-1] for entry in _audit_log(db)] == ["not_found", "gone"]
 
 
@@ -172,9 +173,7 @@ def test_byte_ranges(db: Database, user_factory, spool_recording, recording_stor
     recording = _stored(db, spool_recording, recording_store, size=200_000)
     data = stored_bytes(recording_store, recording)
 
-    opened = open_recording(
-        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
-    )
+    opened = _listen(db, recording_store, user, recording, byte_range=header)
 
     assert opened.partial and (opened.start, opened.end) == span
     assert b"".join(opened.chunks) == data[span[0] : span[1] + 1]
@@ -188,9 +187,7 @@ def test_unsatisfiable_ranges_are_refused_and_audited(
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store, size=200_000)
     with pytest.raises(access.RangeNotSatisfiable) as refused:
-        open_recording(
-            db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
-        )
+        _listen(db, recording_store, user, recording, byte_range=header)
     assert refused.value.size == 200_000
     assert [entry[-1] for entry in _audit_log(db)] == ["bad_range"]
 
@@ -201,9 +198,7 @@ def test_ranges_we_do_not_serve_get_the_whole_recording(
 ) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
-    opened = open_recording(
-        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, byte_range=header
-    )
+    opened = _listen(db, recording_store, user, recording, byte_range=header)
     assert not opened.partial and opened.content_length == recording.size
 
 
@@ -213,17 +208,9 @@ def test_changed_content_is_refused_and_audited(db: Database, user_factory, spoo
     tamper(db, recording_store, recording)
 
     with pytest.raises(access.ContentChanged):
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
+        _listen(db, recording_store, user, recording)
     with pytest.raises(access.ContentChanged):  # a range needs the whole file verified first
-        open_recording(
-            db,
-            recording_store,
-            user=user,
-            recording_id=recording.id,
-            purpose=PURPOSE,
-            client=None,
-            byte_range="bytes=0-10",
-        )
+        _listen(db, recording_store, user, recording, byte_range="bytes=0-10")
     assert [entry[-1] for entry in _audit_log(db)] == ["granted", "mismatch", "granted", "mismatch"]
 
 
@@ -245,16 +232,7 @@ def test_seeks_reuse_a_recent_verification(db: Database, user_factory, spool_rec
     cache = VerificationCache(ttl_seconds=300)
 
     def fetch(header: str | None) -> bytes:
-        opened = open_recording(
-            db,
-            store,
-            user=user,
-            recording_id=recording.id,
-            purpose=PURPOSE,
-            client=None,
-            byte_range=header,
-            verified=cache,
-        )
+        opened = _listen(db, store, user, recording, byte_range=header, verified=cache)
         return b"".join(opened.chunks)
 
     fetch("bytes=0-")  # a player's first request: the whole file is read and verified
@@ -269,21 +247,10 @@ def test_an_expired_verification_is_redone(db: Database, user_factory, spool_rec
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = _stored(db, spool_recording, recording_store)
     cache = VerificationCache(ttl_seconds=0)
-    open_recording(
-        db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None, verified=cache
-    )
+    _listen(db, recording_store, user, recording, verified=cache)
     tamper(db, recording_store, recording)
     with pytest.raises(access.ContentChanged):
-        open_recording(
-            db,
-            recording_store,
-            user=user,
-            recording_id=recording.id,
-            purpose=PURPOSE,
-            client=None,
-            byte_range="bytes=0-9",
-            verified=cache,
-        )
+        _listen(db, recording_store, user, recording, byte_range="bytes=0-9", verified=cache)
 
 
 def test_a_spooled_recording_is_served_from_the_spool_verified(
@@ -291,10 +258,10 @@ def test_a_spooled_recording_is_served_from_the_spool_verified(
 ) -> None:
     user = user_factory("sup", "supervisor", grants=("all",))
     recording = spool_recording()
-    opened = open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
+    opened = _listen(db, recording_store, user, recording)
     assert b"".join(opened.chunks) == Path(recording.spool_path).read_bytes()
 
     with open(recording.spool_path, "r+b") as handle:
         handle.write(os.urandom(8))
     with pytest.raises(access.ContentChanged):
-        open_recording(db, recording_store, user=user, recording_id=recording.id, purpose=PURPOSE, client=None)
+        _listen(db, recording_store, user, recording)

@@ -4,8 +4,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
+from concurrently import run_concurrently
 from sqlalchemy import func, select, update
 
 from storage import jobs
@@ -212,25 +214,15 @@ def test_list_jobs_filters_by_status_and_rejects_unknown_ones(db: Database) -> N
 def test_racing_workers_never_take_the_same_job(db: Database) -> None:
     job_ids = _queue(db, 120)
     taken: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
     start = threading.Barrier(4)
 
     def work(worker_id: str) -> None:
-        try:
-            start.wait()
-            while (job := jobs.lease(db, worker_id, LONG_LEASE)) is not None:
-                taken.append((job.id, worker_id))
-                _store_result(db, job, worker_id)
-        except Exception as exc:  # noqa: BLE001 - surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
+        start.wait()
+        while (job := jobs.lease(db, worker_id, LONG_LEASE)) is not None:
+            taken.append((job.id, worker_id))
+            _store_result(db, job, worker_id)
 
-    threads = [threading.Thread(target=work, args=(f"worker-{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    run_concurrently(*(partial(work, f"worker-{n}") for n in range(4)))
     leases = Counter(job_id for job_id, _ in taken)
     assert sorted(leases) == job_ids
     assert set(leases.values()) == {1}

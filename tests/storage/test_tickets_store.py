@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime
 
+from concurrently import run_concurrently
 from sqlalchemy import select
 
 from storage import tickets as store
@@ -39,11 +40,7 @@ def test_concurrent_numbering_hands_out_distinct_numbers(db: Database) -> None:
             with lock:
                 numbers.append(number)
 
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(take, take, take, take)
     assert sorted(numbers) == [f"20261008{n:04d}" for n in range(1, 21)]
     with db.read() as session:
         assert session.get(TicketSequence, "20261008").last == 20
