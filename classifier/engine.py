@@ -59,6 +59,7 @@ class Classifier:
         self._hypothetical = re.compile(rule.hypothetical) if rule.hypothetical else None
         self._after = re.compile(rule.hypothetical_after) if rule.hypothetical_after else None
         self._past_after = re.compile(rule.past_after) if rule.past_after else None
+        self._whenever = re.compile(rule.whenever) if rule.whenever else None
         self._resolved = re.compile(rule.resolved) if rule.resolved else None
         self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
         self._everyday = re.compile(rule.everyday_sources) if rule.everyday_sources else None
@@ -88,6 +89,8 @@ class Classifier:
             return NEGATED
         if self._hypothetical and self._hypothetical.search(before):  # 上回差点着火: a near miss, a hazard
             return HYPOTHETICAL
+        if self._whenever and self._whenever.search(before) and not text.startswith("了", end):
+            return HYPOTHETICAL  # 一点火就着: whenever; 一回家就晕倒了: it happened
         if self._past and self._past.search(before):
             return PAST
         right = end
@@ -184,7 +187,7 @@ class Classifier:
                 if discounted:
                     break
                 evidence.negative[category] = evidence.negative.get(category, 0.0) + weight
-            if term.hazard:
+            if term.hazard and self.context(text, hit.start, hit.end) != NEGATED:  # 没砸到人: no hazard
                 evidence.hazard += term.hazard * factor
                 evidence.used.setdefault(HAZARD, []).append((hit, term.hazard * factor, TAXONOMY))
         return evidence

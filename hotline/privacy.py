@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
-# Mobiles (1[3-9]x xxxx xxxx), landlines with area code, local numbers; not 12-digit ticket numbers.
+# Mobiles (1[3-9]x xxxx xxxx), landlines with area code, local numbers; not 12-digit ticket numbers,
+# nor digit runs inside identifiers (hex keys, UUIDs), which are bounded by ASCII letters.
 PHONE_PATTERN = re.compile(
-    r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8}|[3-9]\d{6,7})(?!\d)"
+    r"(?<![\dA-Za-z])(?:\+?86[- ]?)?(?:1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8}|[3-9]\d{6,7})(?![\dA-Za-z])"
 )
 
 

@@ -246,6 +246,10 @@ def test_symptoms_next_to_a_fire_burning_indoors_are_poisoning(clf: Classifier, 
         ("我去居委会开证明 那个大姐冲我翻了个白眼 说明天再来", "staff_attitude"),
         # told as a past matter after the danger word
         ("电梯困人的事前年出过一回 现在物业还是不按时保养", "property"),
+        # a weapon raised against an animal
+        ("楼下那个人拎着铁锹追我家猫 说猫把他的菜踩了 邻居都看不下去", "neighbor"),
+        # a matter being talked about, not happening now
+        ("我要举报所长 他收了钱就把那回斗殴的事情给压了下去", "misconduct"),
     ],
 )
 def test_danger_negated_paid_for_figurative_or_past_after_the_word_is_not_level_one(
@@ -264,7 +268,23 @@ def test_danger_negated_paid_for_figurative_or_past_after_the_word_is_not_level_
         "楼上着火了 火还没烧到我家 烟特别大",  # not reached yet is still a fire
         "我不是说吵架 是他们拿刀动手了 有人受伤了",  # a disclaimer never hides a danger
         "我外婆晕倒了以前也出过这种事 快来人",  # now AND before
+        "他拿着棍子打完狗又去打人 把一个大爷打得满头是血",  # the animal first, then a person
     ],
 )
 def test_the_same_families_in_real_danger_stay_level_one(clf: Classifier, text: str) -> None:
     assert clf.classify(text).urgency == 1
+
+
+def test_a_hazard_word_that_is_negated_does_not_raise_the_urgency(clf: Classifier) -> None:
+    said = clf.classify("邻居家装修把我家阳台的墙打了个洞 幸亏没砸到人 他们到现在也不给修")
+    assert (said.category, said.urgency) == ("neighbor", 3)
+    assert clf.classify("邻居家装修的砖头掉下来 差点砸到人 他们也不管").urgency <= 2
+
+
+def test_whenever_is_a_hazard_but_whenever_with_le_has_happened(clf: Classifier) -> None:
+    assert clf.classify("车棚里堆满了旧纸箱 一有火星就能着起来").urgency == 2
+    assert clf.classify("我爷爷一下楼就晕倒了").urgency == 1
+
+
+def test_a_break_in_told_object_first_is_level_one(clf: Classifier) -> None:
+    assert clf.classify("下班回来一看 防盗门让人撬开了 屋里东西全翻乱了").urgency == 1

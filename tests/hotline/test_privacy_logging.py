@@ -39,6 +39,11 @@ def test_scrub_phones_keeps_ticket_numbers_and_dates() -> None:
     assert scrub_phones(text) == "来电 138****5678，座机 010****4321，工单 202610080001，日期 2026-10-08"
 
 
+def test_scrub_phones_leaves_digits_inside_identifiers() -> None:
+    key = "recordings/2026/11/30/202611300001-ff0c3b8efb56789012a99a4cab7da73d.wav"
+    assert scrub_phones(f"stored {key}") == f"stored {key}"
+
+
 @pytest.fixture
 def log_stream(settings: Settings) -> Iterator[io.StringIO]:
     stream = io.StringIO()
