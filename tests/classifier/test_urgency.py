@@ -269,6 +269,8 @@ def test_danger_negated_paid_for_figurative_or_past_after_the_word_is_not_level_
         "我不是说吵架 是他们拿刀动手了 有人受伤了",  # a disclaimer never hides a danger
         "我外婆晕倒了以前也出过这种事 快来人",  # now AND before
         "他拿着棍子打完狗又去打人 把一个大爷打得满头是血",  # the animal first, then a person
+        "装修师傅从架子上踩空 被地上的钢管扎进了大腿",  # pierced
+        "村口那排平房塌了大半边 里面可能还有个老人",  # a collapse, someone maybe inside
     ],
 )
 def test_the_same_families_in_real_danger_stay_level_one(clf: Classifier, text: str) -> None:
