@@ -1,19 +1,14 @@
 """``hotline classify`` and ``hotline classifier learn``, run in-process as the command would run."""
-import io
 import json
 import os
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import CliRun, cli_runner
 
 from classifier import Classifier
-from hotline.cli import common
-from hotline.cli.main import main
 
-Run = Callable[..., tuple[int, str, str]]
 KEYS = {"category", "department", "urgency", "confidential", "confidence", "keywords", "needs_review"}
 
 
@@ -24,7 +19,7 @@ def hotline(
     capsys: pytest.CaptureFixture[str],
     clf: Classifier,
     classifier_cache: Path,
-) -> Run:
+) -> CliRun:
     """``hotline ARGS`` with an instance home in tmp_path; returns (exit code, stdout, stderr).
 
     The home starts with the session's compiled default taxonomy, so each test does not compile it again.
@@ -34,24 +29,10 @@ def hotline(
     monkeypatch.setenv("HOTLINE_HOME", str(tmp_path / "home"))
     shutil.copytree(classifier_cache, tmp_path / "home" / "cache")
 
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        common.settings.cache_clear()
-        monkeypatch.setattr(sys, "argv", ["hotline", *args])
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return cli_runner(monkeypatch, capsys)
 
 
-def test_one_text(hotline: Run) -> None:
+def test_one_text(hotline: CliRun) -> None:
     code, out, _ = hotline("classify", "快来人 楼道里着火了")
     routing = json.loads(out)
     assert code == 0 and KEYS <= routing.keys()
@@ -59,7 +40,7 @@ def test_one_text(hotline: Run) -> None:
     assert routing["keywords"][0]["term"] in {"快来人", "着火"}
 
 
-def test_lines_on_stdin_give_one_json_object_each_in_order(hotline: Run) -> None:
+def test_lines_on_stdin_give_one_json_object_each_in_order(hotline: CliRun) -> None:
     code, out, _ = hotline("classify", stdin="我们小区又停电了\n\n社區醫院的醫生看病很敷衍\n")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(lines) == 3
@@ -68,32 +49,32 @@ def test_lines_on_stdin_give_one_json_object_each_in_order(hotline: Run) -> None
     assert lines[2]["category"] == "health"
 
 
-def test_empty_text_is_an_error(hotline: Run) -> None:
+def test_empty_text_is_an_error(hotline: CliRun) -> None:
     code, out, err = hotline("classify", "   ")
     assert code == 1 and out == "" and err.strip() == "error: text is empty: nothing to classify"
 
 
-def test_eval_prints_the_figures(hotline: Run, shared_eval: Path) -> None:
+def test_eval_prints_the_figures(hotline: CliRun, shared_eval: Path) -> None:
     code, out, _ = hotline("classify", "--eval", str(shared_eval / "complaints-dev.tsv"))
     assert code == 0
     assert "category accuracy" in out and "emergency recall     100.0 %" in out
     assert "staff_attitude" in out
 
 
-def test_eval_of_a_bad_file_is_a_clear_error(hotline: Run, tmp_path: Path) -> None:
+def test_eval_of_a_bad_file_is_a_clear_error(hotline: CliRun, tmp_path: Path) -> None:
     bad = tmp_path / "bad.tsv"
     bad.write_text("just some text\n", encoding="utf-8")
     code, _, err = hotline("classify", "--eval", str(bad))
     assert code == 1 and "first line must be the header" in err and "Traceback" not in err
 
 
-def test_a_broken_taxonomy_setting_is_a_clear_error(hotline: Run, tmp_path: Path, monkeypatch) -> None:
+def test_a_broken_taxonomy_setting_is_a_clear_error(hotline: CliRun, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOTLINE_TAXONOMY", str(tmp_path / "missing.yaml"))
     code, _, err = hotline("classify", "停电了")
     assert code == 1 and "cannot read taxonomy" in err
 
 
-def test_learn_writes_the_instance_file_that_classify_then_uses(hotline: Run, tmp_path: Path, shared_eval: Path) -> None:
+def test_learn_writes_the_instance_file_that_classify_then_uses(hotline: CliRun, tmp_path: Path, shared_eval: Path) -> None:
     labelled = tmp_path / "labelled.tsv"
     extra = [
         "x1\tsanitation\tjuweihui\t3\t楼道里天天有人塞传单 地上扔得到处都是",

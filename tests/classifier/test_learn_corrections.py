@@ -7,15 +7,14 @@ text the corrected way.
 """
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import cli_runner
 from sqlalchemy import select
 
 from hotline import tickets
 from hotline.cli import common
-from hotline.cli.main import main
 from hotline.config import Settings
 from hotline.security import hash_password
 from storage import tickets as ticket_store
@@ -37,20 +36,8 @@ def hotline(settings: Settings, classifier_cache: Path, monkeypatch: pytest.Monk
     """``hotline ARGS`` in-process against the test instance; returns (exit code, stdout, stderr)."""
     shutil.copytree(classifier_cache, settings.cache_dir, dirs_exist_ok=True)  # the compiled default taxonomy
 
-    def run(*args: str) -> tuple[int, str, str]:
-        common.settings.cache_clear()
-        common.database.cache_clear()
-        monkeypatch.setattr(sys, "argv", ["hotline", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
+    yield cli_runner(monkeypatch, capsys)
+    common.database().dispose()
     common.database.cache_clear()
 
 

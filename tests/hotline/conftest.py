@@ -1,20 +1,19 @@
 """Fixtures for the hotline package: staff accounts, tickets in any state, an API client."""
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import pytest
+from cli_runner import CliRun, cli_runner
 from fastapi.testclient import TestClient
 from ticket_paths import PATHS, VALID_PARAMS
 
 from hotline import tickets
 from hotline.api.app import create_app
 from hotline.cli import common
-from hotline.cli.main import main
 from hotline.config import Settings
 from hotline.security import hash_password, issue_token
 from storage import users as user_store
@@ -98,31 +97,10 @@ def login(settings: Settings) -> Callable[[User | str], dict[str, str]]:
     return headers
 
 
-CliRun = Callable[..., tuple[int, str, str]]
-
-
 @pytest.fixture
 def hotline(settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRun]:
-    """Run ``hotline ARGS`` in-process with the test instance's settings: (exit code, stdout, stderr)."""
-
-    def run(*args: str, user: str | None = None) -> tuple[int, str, str]:
-        common.settings.cache_clear()
-        common.database.cache_clear()
-        if user:
-            monkeypatch.setenv("HOTLINE_USER", user)
-        monkeypatch.setattr(sys, "argv", ["hotline", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            monkeypatch.delenv("HOTLINE_USER", raising=False)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
+    """``hotline ARGS`` in-process with the test instance's settings: (exit code, stdout, stderr)."""
+    yield cli_runner(monkeypatch, capsys)
     common.database().dispose()
     common.settings.cache_clear()
     common.database.cache_clear()
