@@ -60,6 +60,7 @@ class Classifier:
         self._after = re.compile(rule.hypothetical_after) if rule.hypothetical_after else None
         self._past_after = re.compile(rule.past_after) if rule.past_after else None
         self._whenever = re.compile(rule.whenever) if rule.whenever else None
+        self._condition = re.compile(rule.condition) if rule.condition else None
         self._resolved = re.compile(rule.resolved) if rule.resolved else None
         self._negated_after = re.compile(rule.negated_after) if rule.negated_after else None
         self._everyday = re.compile(rule.everyday_sources) if rule.everyday_sources else None
@@ -93,6 +94,8 @@ class Classifier:
             return HYPOTHETICAL  # 一点火就着: whenever; 一回家就晕倒了: it happened
         if self._past and self._past.search(before):
             return PAST
+        if self._consequence(text, left):  # 要是着火了 烟全窜上来: the smoke is as hypothetical as the fire
+            return HYPOTHETICAL
         right = end
         while right < len(text) and right - end < window and text[right] not in CLAUSE_BREAKS:
             right += 1
@@ -103,6 +106,19 @@ class Classifier:
         if self._resolved and self._resolved.search(text, end, end + RESOLVED_REACH):
             return RESOLVED
         return ACTUAL
+
+    def _consequence(self, text: str, left: int) -> bool:
+        """Whether the clause starting at ``left`` follows a clause that is a whole condition
+        (要是着火了, 万一漏气的话): what it says is the consequence, no more real than the condition."""
+        if self._condition is None or left == 0:
+            return False
+        end = left
+        while end > 0 and text[end - 1] in CLAUSE_BREAKS:
+            end -= 1
+        start = end
+        while start > 0 and text[start - 1] not in CLAUSE_BREAKS:
+            start -= 1
+        return end > start and self._condition.search(text, start, end) is not None
 
     def _level_one(self, text: str, hit: Hit, term: str, weight: float) -> tuple[str, float, bool] | None:
         """What a level-1 word found at ``hit`` counts for: (category, weight, whether it names

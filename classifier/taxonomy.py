@@ -66,6 +66,7 @@ class EmergencyRule:
     misreadings: str = ""  # phrases where a level-1 word means something harmless (跳楼价, 上吊根线)
     past_after: str = ""  # words right after it that put it in the past (困人的事上个月发生过)
     whenever: str = ""  # words before it that make it habitual (一点火就着) unless 了 follows
+    condition: str = ""  # a whole clause that sets a condition (要是着火了): the next clause is its consequence
 
 
 @dataclass(frozen=True)
@@ -373,6 +374,7 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
         negated_after=str(context.get("negated_after", "")),
         past_after=str(context.get("past_after", "")),
         whenever=str(context.get("whenever", "")),
+        condition=str(context.get("condition", "")),
         window=window,
         past_weight=float(spec.get("past_weight", 0.5)),
         everyday_terms=frozenset(weighted_terms({0: everyday.get("terms") or []}, "emergency.everyday.terms")),
@@ -387,8 +389,8 @@ def _emergency(spec: dict[str, Any], categories: dict[str, Category], sets: dict
     if rule.person_terms and not rule.person:
         raise TaxonomyError("emergency.needs_person.person: say how a person is named")
     for name in (
-        "negated", "hypothetical", "past", "hypothetical_after", "past_after", "whenever", "resolved", "negated_after",
-        "everyday_sources",
+        "negated", "hypothetical", "past", "hypothetical_after", "past_after", "whenever", "condition", "resolved",
+        "negated_after", "everyday_sources",
         "person", "misreadings",
     ):
         try:
