@@ -27,6 +27,8 @@ from classifier import Classifier
         ("社区说给老人免费提简 去了以后又要交钱", "health"),
         # a neighbouring household acting on ours
         ("隔壁那家把我们两家共用的过道全堆满了他们的杂物", "neighbor"),
+        # a line hanging low, said across a pause: the supply network's own hazard
+        ("楼后面那些电线拉得乱七八糟 其中一根都耷拉到阳台上了", "power"),
     ],
 )
 def test_family_routes_by_meaning(clf: Classifier, text: str, category: str) -> None:
