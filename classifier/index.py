@@ -72,6 +72,8 @@ class KeywordIndex:
         self._index_prefixes()
         self._index_sounds(taxonomy)
         self._index_patterns(taxonomy)
+        # A term that only counts against a category (一直没) hides no keyword it overlaps (没电).
+        self.hides = [bool(t.entries or t.hazard or not t.negative) for t in self.terms]
 
     def _index_prefixes(self) -> None:
         """Two-character prefix → lengths of the terms starting with it, longest first
@@ -147,7 +149,7 @@ class KeywordIndex:
     def scan(self, text: str) -> list[Hit]:
         """Matches in ``text`` (normalised); a longer match hides shorter ones it overlaps."""
         hits = self._by_chars(text)
-        hits = _outermost(hits + self._by_sound(text, hits), self.strength, self.sound_strength)
+        hits = _outermost(hits + self._by_sound(text, hits), self.strength, self.sound_strength, self.hides)
         # A pattern's gap may hold other keywords: they stay.
         hits.extend(Hit(start, end, term, PATTERN) for start, end, term in self.patterns.spans(text))
         return hits
@@ -198,7 +200,9 @@ class KeywordIndex:
         return [h for h in hits if not any(s < h.end and h.start < e for s, e in plain)]
 
 
-def _outermost(hits: list[Hit], strength: list[float], sound_strength: list[float]) -> list[Hit]:
+def _outermost(
+    hits: list[Hit], strength: list[float], sound_strength: list[float], hides: list[bool]
+) -> list[Hit]:
     """Keep one reading of the text: a match hidden inside or across a longer match (or an
     equally long, stronger one) is dropped, and so is a sound-alike of a word written out.
 
@@ -224,7 +228,7 @@ def _outermost(hits: list[Hit], strength: list[float], sound_strength: list[floa
             continue
         length = hit.end - hit.start
         if any(
-            k.start < hit.end and hit.start < k.end and k.end - k.start >= length
+            hides[k.term] and k.start < hit.end and hit.start < k.end and k.end - k.start >= length
             and (k.start, k.end) != (hit.start, hit.end)
             for k in kept
         ):
