@@ -91,6 +91,7 @@ class KeywordIndex:
         fuzzy = fuzzy_map(rule.fuzzy)
         self.readings: dict[str, str] = char_readings(fuzzy)
         self.common_chars = rule.common_chars
+        self.known_confusions = rule.known_confusions
         # How much a sound-alike weighs against a written word it crosses: only a known
         # confusion of the recogniser can outweigh one (云倒了: 晕倒 over 倒了).
         self.sound_strength = [
@@ -150,9 +151,30 @@ class KeywordIndex:
         """Matches in ``text`` (normalised); a longer match hides shorter ones it overlaps."""
         hits = self._by_chars(text)
         hits = _outermost(hits + self._by_sound(text, hits), self.strength, self.sound_strength, self.hides)
-        # A pattern's gap may hold other keywords: they stay.
-        hits.extend(Hit(start, end, term, PATTERN) for start, end, term in self.patterns.spans(text))
+        # A pattern's gap may hold other keywords: they stay. Patterns read the text as heard:
+        # a sound-alike keyword (店梯, 景盖) stands for the word it sounds like, so that 店梯卡在
+        # 5楼 meets the lift patterns; such a match is as uncertain as the sound-alike itself.
+        heard, misheard = self._as_heard(text, hits)
+        for start, end, term in self.patterns.spans(heard):
+            via = PINYIN if any(s < end and start < e for s, e in misheard) else PATTERN
+            hits.append(Hit(start, end, term, via))
         return hits
+
+    def _as_heard(self, text: str, hits: list[Hit]) -> tuple[str, list[tuple[int, int]]]:
+        """``text`` with each trusted sound-alike keyword written as the keyword, and where:
+        a two-syllable one only when it is a known confusion of the recogniser (拿到 is
+        not 拿刀)."""
+        misheard = [
+            (h.start, h.end, self.terms[h.term].text)
+            for h in hits
+            if h.via == PINYIN and (h.end - h.start > 2 or self.terms[h.term].text in self.known_confusions)
+        ]
+        if not misheard:
+            return text, []
+        chars = list(text)
+        for start, end, written in misheard:
+            chars[start:end] = written  # same number of syllables, so of characters
+        return "".join(chars), [(start, end) for start, end, _ in misheard]
 
     def _by_chars(self, text: str) -> list[Hit]:
         """The longest term starting at each position (shorter ones there would be hidden)."""

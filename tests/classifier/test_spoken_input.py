@@ -99,3 +99,28 @@ def test_common_phrases_are_not_read_as_misheard_keywords(clf: Classifier, text:
     """条河 is not 跳河, 这火 (in 这火锅) is not 着火, 村一 (in 一到) is not 村医."""
     routing = clf.classify(text)
     assert routing.urgency != 1 and all(k.term not in {"跳河", "着火", "村医"} for k in routing.keywords)
+
+
+def test_a_word_that_only_counts_against_a_category_hides_no_keyword(clf: Classifier) -> None:
+    """一直没 (a grievance word, held against "other") overlaps 没电: the outage still counts."""
+    routing = clf.classify("从早上八点到现在一直没电")
+    assert routing.category == "power"
+    assert "没电" in [keyword.term for keyword in routing.keywords]
+
+
+def test_patterns_read_a_misheard_keyword_as_the_word_it_sounds_like(clf: Classifier) -> None:
+    """景盖 is heard for 井盖: the stolen-manhole-cover pattern still fires, as a sound-alike
+    (it counts less than the written word would)."""
+    routing = clf.classify("人行道上的景盖被人偷了 就剩个大洞")
+    assert (routing.category, routing.urgency) == ("safety", 2)
+    heard = [keyword for keyword in routing.keywords if keyword.matched.startswith("景盖被人偷")]
+    assert heard and all(keyword.via == "pinyin" for keyword in heard)
+    written = clf.classify("人行道上的井盖被人偷了 就剩个大洞")
+    assert max(k.weight for k in written.keywords) > max(k.weight for k in routing.keywords)
+
+
+def test_a_two_syllable_sound_alike_feeds_no_pattern(clf: Classifier) -> None:
+    """拿到 sounds like 拿刀, but is not a known confusion: no weapon pattern, no alarm."""
+    routing = clf.classify("菜市场卖猪肉的 秤有问题 我拿到公平秤一称 少了3两")
+    assert routing.category == "consumer"
+    assert routing.urgency == 3
