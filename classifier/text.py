@@ -18,7 +18,7 @@ _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 
 
 @lru_cache(maxsize=1)
 def _to_simplified() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC("tw2s")  # Taiwan variants too (著火 → 着火), no phrase rewriting
 
 
 def normalise(text: str) -> str:

@@ -35,12 +35,13 @@ _SCORING_VARIANTS = str.maketrans({"两": "二", "幺": "一", "〇": "零"})
 
 @lru_cache(maxsize=1)
 def _to_mainland() -> OpenCC:
-    # Whisper's Traditional output is Taiwan-style (著火, 計程車); plain t2s keeps 著.
-    return OpenCC("tw2sp")
+    # Whisper's Traditional output is Taiwan-style (著火); plain t2s keeps 著. Characters
+    # only: tw2sp's phrase rules would also rewrite Simplified text (好多工人 → 好多任务人).
+    return OpenCC("tw2s")
 
 
 def to_simplified(text: str) -> str:
-    """Simplified Chinese in mainland wording, whatever script Whisper chose for this segment."""
+    """Simplified Chinese, whatever script Whisper chose for this segment."""
     return _to_mainland().convert(text)
 
 

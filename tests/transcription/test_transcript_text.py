@@ -14,6 +14,11 @@ def test_traditional_becomes_simplified():
     assert to_simplified("樓道裏著火了，電梯壞了") == "楼道里着火了，电梯坏了"
 
 
+def test_simplified_text_is_left_as_it_is() -> None:
+    """Taiwan phrase rules must not touch mainland text: 多工 is not 多任务 in 好多工人."""
+    assert to_simplified("工地上好多工人被压在下面了") == "工地上好多工人被压在下面了"
+
+
 def test_display_form_is_simplified_with_chinese_punctuation_and_plain_digits():
     assert tidy_for_display("電話138 0013 8000, 住3號樓１２０２室.") == "电话13800138000，住3号楼1202室。"
 
