@@ -32,8 +32,9 @@ def test_whisper_transcribed_dev_set(clf: Classifier, shared_eval: Path) -> None
     check(clf, shared_eval / "complaints-dev-asr.tsv", category=0.90)
 
 
-HELD_OUT = sorted(path.name for path in DATA.glob("heldout_?.tsv"))
-TRANSCRIBED = sorted(path.name for path in DATA.glob("heldout_?_*.tsv"))
+TRANSCRIPT_SUFFIXES = ("_asr", "_ours")  # the same utterances as heard by a speech recogniser
+TRANSCRIBED = sorted(path.name for path in DATA.glob("heldout_*.tsv") if path.stem.endswith(TRANSCRIPT_SUFFIXES))
+HELD_OUT = sorted(path.name for path in DATA.glob("heldout_*.tsv") if path.name not in TRANSCRIBED)
 
 
 def test_held_out_sets_are_present() -> None:
