@@ -73,7 +73,9 @@ class Classifier:
         if not isinstance(text, str) or not text.strip():
             raise EmptyTextError("text is empty: nothing to classify")
         normalised = normalise(text)
-        evidence = self._collect(normalised, self.index.scan(normalised))
+        # The words around a keyword are read as heard too: 新脏病 is the 心脏病 someone lives with.
+        heard, hits = self.index.scan(normalised)
+        evidence = self._collect(heard, hits)
         return self._route(text, evidence)
 
     def context(self, text: str, start: int, end: int) -> str:

@@ -41,6 +41,11 @@ class Hit(NamedTuple):
     via: str
 
 
+class Scan(NamedTuple):
+    heard: str  # the text with each trusted sound-alike keyword written as the keyword
+    hits: list[Hit]
+
+
 # Sound index: syllables → [(term id, text, may match without a shared character)]
 SoundTable = dict[Syllables, list[tuple[int, str, bool]]]
 
@@ -147,7 +152,7 @@ class KeywordIndex:
             self.terms.append(Term(text))
         return self.terms[term_id]
 
-    def scan(self, text: str) -> list[Hit]:
+    def scan(self, text: str) -> Scan:
         """Matches in ``text`` (normalised); a longer match hides shorter ones it overlaps."""
         hits = self._by_chars(text)
         hits = _outermost(hits + self._by_sound(text, hits), self.strength, self.sound_strength, self.hides)
@@ -158,7 +163,7 @@ class KeywordIndex:
         for start, end, term in self.patterns.spans(heard):
             via = PINYIN if any(s < end and start < e for s, e in misheard) else PATTERN
             hits.append(Hit(start, end, term, via))
-        return hits
+        return Scan(heard, hits)
 
     def _as_heard(self, text: str, hits: list[Hit]) -> tuple[str, list[tuple[int, int]]]:
         """``text`` with each trusted sound-alike keyword written as the keyword, and where:

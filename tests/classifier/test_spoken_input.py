@@ -124,3 +124,11 @@ def test_a_two_syllable_sound_alike_feeds_no_pattern(clf: Classifier) -> None:
     routing = clf.classify("菜市场卖猪肉的 秤有问题 我拿到公平秤一称 少了3两")
     assert routing.category == "consumer"
     assert routing.urgency == 3
+
+
+def test_the_words_around_a_keyword_are_read_as_heard_too(clf: Classifier) -> None:
+    """新脏病 is heard for 心脏病: "有心脏病" is a condition someone lives with, not an attack,
+    however the recogniser spelt it."""
+    routing = clf.classify("我想问一下 我家老人有新脏病 能不能申请那个紧急呼叫的设备")
+    assert routing.urgency != 1
+    assert clf.classify("快来人 我家老人心脏病犯了 倒在地上不动了").urgency == 1
