@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier import TaxonomyError, load_classifier
+from classifier import Classifier, TaxonomyError, load_classifier
 from classifier.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 
 SMALL = """
@@ -105,15 +105,20 @@ def test_default_taxonomy_ships_inside_the_package() -> None:
     assert DEFAULT_TAXONOMY.parent.name == "classifier" and DEFAULT_TAXONOMY.is_file()
 
 
-def test_patterns_name_word_sets_and_stay_within_a_clause(tmp_path: Path) -> None:
-    """{who} stands for every word of the set; {_} is one character of the same clause."""
+def with_danger_pattern(tmp_path: Path, pattern: str, who: str) -> Classifier:
+    """The small taxonomy whose danger category also has ``pattern``, with the word set ``who``."""
     path = tmp_path / "taxonomy.yaml"
     path.write_text(
-        SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{who}{_}{0,4}摔倒了']}")
-        + "sets: {who: [老人, 小孩]}\n",
+        SMALL.replace("keywords: {5: [着火]}", f"keywords: {{5: [着火]}}\n    patterns: {{5: ['{pattern}']}}")
+        + f"sets: {{who: {who}}}\n",
         encoding="utf-8",
     )
-    clf = load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+    return load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+
+
+def test_patterns_name_word_sets_and_stay_within_a_clause(tmp_path: Path) -> None:
+    """{who} stands for every word of the set; {_} is one character of the same clause."""
+    clf = with_danger_pattern(tmp_path, "{who}{_}{0,4}摔倒了", "[老人, 小孩]")
     routing = clf.classify("门口有个小孩刚刚摔倒了")
     assert routing.category == "danger"
     assert [k.matched for k in routing.keywords] == ["小孩刚刚摔倒了"]
@@ -122,13 +127,7 @@ def test_patterns_name_word_sets_and_stay_within_a_clause(tmp_path: Path) -> Non
 
 def test_a_word_set_can_refuse_words_followed_by_something(tmp_path: Path) -> None:
     """我的钥匙掉进水里: 我 owns the keys, it is not who fell in."""
-    path = tmp_path / "taxonomy.yaml"
-    path.write_text(
-        SMALL.replace("keywords: {5: [着火]}", "keywords: {5: [着火]}\n    patterns: {5: ['{who}{_}{0,4}掉进水里']}")
-        + "sets: {who: {words: [我, 老人], not_followed_by: '[的]'}}\n",
-        encoding="utf-8",
-    )
-    clf = load_classifier(taxonomy_path=path, cache_dir=tmp_path / "cache")
+    clf = with_danger_pattern(tmp_path, "{who}{_}{0,4}掉进水里", "{words: [我, 老人], not_followed_by: '[的]'}")
     assert clf.classify("我刚才掉进水里了").category == "danger"
     assert clf.classify("我的钥匙掉进水里了").category != "danger"
     assert clf.classify("我的老人掉进水里了").category == "danger"  # the owned word is a person itself
